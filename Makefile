@@ -1,0 +1,42 @@
+# 乡村治理积分制 — the two set-up commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install db demo translations clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed   ## create the virtual environment and install the app
+
+translations: install          ## compile the message catalogs (.po -> .mo)
+	$(BIN)/pybabel compile -d app/translations
+
+db: install translations      ## apply the migrations (SQLite under instance/, or $$DATABASE_URL)
+	$(FLASK) db upgrade
+
+demo: db                      ## load the demo village when the database is empty
+	$(FLASK) demo load
+
+run: demo                     ## install, migrate, load the demo, serve http://127.0.0.1:5000
+	@echo "打开 / open http://$(HOST):$(PORT)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install translations    ## pytest on SQLite, then on PostgreSQL when TEST_DATABASE_URL is set
+	$(BIN)/pytest -q -p no:cacheprovider
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  echo "== again on PostgreSQL: $$TEST_DATABASE_URL"; \
+	  $(BIN)/pytest -q -p no:cacheprovider; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite3* .pytest_cache

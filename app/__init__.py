@@ -1,0 +1,98 @@
+"""乡村治理积分制 — village points system. ``create_app`` builds the Flask application."""
+import os
+
+from flask import Flask, has_request_context, render_template, request, session
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.config import load_config
+from app.extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _select_locale():
+    """Locale: ?lang= (remembered in the session), else zh_CN. English is the second locale."""
+    if not has_request_context():
+        return "zh_CN"
+    lang = request.args.get("lang")
+    if lang in ("zh_CN", "en"):
+        session["lang"] = lang
+    return session.get("lang", "zh_CN")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_conn, _record):
+    """On SQLite: enforce foreign keys, WAL, and wait for locks instead of failing."""
+    if type(dbapi_conn).__module__.startswith("sqlite3"):
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.close()
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (see below)
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """On SQLite, start every transaction with BEGIN IMMEDIATE: writers queue on the lock
+    instead of deadlocking on an upgrade from a read lock (SQLAlchemy's documented recipe)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_app(config=None):
+    """Build the app. ``config`` (a dict) overrides settings read from the environment."""
+    app = Flask(__name__, instance_path=os.path.join(PROJECT_ROOT, "instance"),
+                template_folder=os.path.join(PROJECT_ROOT, "templates"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    load_config(app, config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(PROJECT_ROOT, "migrations"),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=os.path.join(
+                       os.path.dirname(__file__), "translations"))
+
+    from app import models  # noqa: F401  (registers every table with the metadata)
+    from app.accounts.views import bp as accounts_bp
+    from app.boards.views import bp as boards_bp
+    from app.households.views import bp as households_bp
+    from app.public.views import bp as public_bp
+    from app.regions.views import bp as regions_bp
+    from app.scoring.views import bp as scoring_bp
+    for bp in (accounts_bp, regions_bp, households_bp, scoring_bp, boards_bp, public_bp):
+        app.register_blueprint(bp)
+
+    from app.cli import register_cli
+    register_cli(app)
+    _register_template_helpers(app)
+    _register_errors(app)
+    return app
+
+
+def _register_template_helpers(app):
+    from app.scoring.format import fmt_points
+    from app.scoring.periods import to_local
+
+    app.jinja_env.filters["points"] = fmt_points
+    app.jinja_env.filters["local_time"] = lambda ts: to_local(ts).strftime("%Y-%m-%d %H:%M")
+
+    @app.context_processor
+    def _globals():
+        return {"current_user": current_user}
+
+
+def _register_errors(app):
+    for code in (400, 403, 404, 413, 500):
+        def handler(err, code=code):
+            if code == 500:
+                db.session.rollback()
+            return render_template("errors.html", code=code), code
+        app.register_error_handler(code, handler)

@@ -1,0 +1,1 @@
+"""Accounts: users, roles scoped to a region, login."""

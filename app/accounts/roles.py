@@ -1,0 +1,34 @@
+"""Roles and what each may do. A role is always held over one region (its scope).
+
+Role -> the region level it is held at, and its permissions:
+
+- village_scorer (村评分员): scores households of its village.
+- village_admin (村管理员): scores, manages the roster and door plates of its village.
+- township_auditor (乡镇审核员): reads everything in its township; writes nothing.
+- county_official / city_official (县级/市级): read roll-ups and ledgers below them.
+- system_admin (系统管理员): everything, city-wide.
+"""
+from flask_babel import lazy_gettext as _l
+
+ROLES = {
+    "village_scorer": {"level": "village", "perms": {"view", "score"}},
+    "village_admin": {"level": "village", "perms": {"view", "score", "manage_households"}},
+    "township_auditor": {"level": "township", "perms": {"view"}},
+    "county_official": {"level": "county", "perms": {"view"}},
+    "city_official": {"level": "city", "perms": {"view"}},
+    "system_admin": {"level": "city", "perms": {"view", "score", "manage_households", "admin"}},
+}
+
+ROLE_LABELS = {
+    "village_scorer": _l("村评分员"),
+    "village_admin": _l("村管理员"),
+    "township_auditor": _l("乡镇审核员"),
+    "county_official": _l("县级干部"),
+    "city_official": _l("市级干部"),
+    "system_admin": _l("系统管理员"),
+}
+
+
+def role_allows(role: str, perm: str) -> bool:
+    """True when ``role`` carries permission ``perm`` (unknown roles carry nothing)."""
+    return perm in ROLES.get(role, {}).get("perms", set())

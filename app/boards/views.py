@@ -1,0 +1,22 @@
+"""The village board page."""
+from flask import Blueprint, current_app, render_template, request
+from flask_login import login_required
+
+from app.accounts.access import scope
+from app.boards.queries import village_board
+from app.households.queries import village_or_404
+from app.scoring.periods import local_today, month_period, parse_month, previous_month
+
+bp = Blueprint("boards", __name__)
+
+
+@bp.route("/villages/<int:village_id>/board")
+@login_required
+def village(village_id):
+    """Red and black boards of a month (?month=YYYY-MM, default this month)."""
+    village = village_or_404(village_id, scope())
+    period = parse_month(request.args.get("month")) or month_period(local_today())
+    board = village_board(village.id, period, current_app.config["RED_BOARD_SIZE"])
+    return render_template("boards/village.html", village=village, board=board,
+                           prev=previous_month(period),
+                           next=month_period(period.end))

@@ -1,0 +1,136 @@
+"""Build the demo: real regions of 南昌市, one pilot village with 120 synthetic households in
+6 villager groups, its rulebook (岚皋县“道德银行” + the four standard categories), demo
+accounts, and three months of entries posted through the rules engine.
+
+Names and phone numbers are synthetic. Deterministic: the same seed gives the same village.
+"""
+import random
+from datetime import date, datetime, time, timedelta, timezone
+from importlib import resources
+
+from sqlalchemy import select
+
+from app.accounts.services import create_user
+from app.demo.regions import load_region_tree
+from app.extensions import db
+from app.households.services import add_group, add_household
+from app.regions.models import Region
+from app.rules.engine import Refusal
+from app.rules.importer import parse_rulebook
+from app.rules.services import load_spec
+from app.scoring.periods import local_today, local_zone, month_period
+from app.scoring.services import post_entry, reverse_entry
+
+DEMO_VILLAGE_CODE = "360121100202"   # 南昌县 莲塘镇 斗门村委会
+FOREIGN_VILLAGE_CODE = "360124101200"  # a village of 进贤县, for the scoping demo
+DEMO_PASSWORD = "demo-2021"
+GROUPS = ["第一村民小组", "第二村民小组", "第三村民小组", "第四村民小组", "第五村民小组",
+          "第六村民小组"]
+SURNAMES = "熊万涂喻魏邹胡刘李王张陈杨黄吴徐罗邓舒龚"
+GIVEN = "国建华明军平秀英兰芳桂生福海林春梅金水根发荣德志强红云珍玉连火木"
+
+ACCOUNTS = [  # username, display name, role, region code (None: the demo village)
+    ("admin", "系统管理员", "system_admin", "3601"),
+    ("city", "市乡村治理办", "city_official", "3601"),
+    ("county", "南昌县农业农村局", "county_official", "360121"),
+    ("township", "莲塘镇审核员", "township_auditor", "360121100"),
+    ("villageadmin", "斗门村管理员", "village_admin", None),
+    ("scorer", "斗门村评分员", "village_scorer", None),
+]
+
+
+def is_empty() -> bool:
+    """True when the database holds no region yet (a fresh install)."""
+    return db.session.execute(select(Region.id).limit(1)).first() is None
+
+
+def _name(rng, surname=None):
+    return (surname or rng.choice(SURNAMES)) + "".join(rng.choice(GIVEN)
+                                                       for _ in range(rng.choice((1, 2))))
+
+
+def _rulebook_text(name):
+    return resources.files("app.demo").joinpath("data", name).read_text(encoding="utf-8")
+
+
+def load_demo(seed: int = 2021, today: date | None = None) -> dict:
+    """Load the whole demo into an empty database (flushes; the caller commits).
+
+    Returns {"village": Region, "users": {username: User}, "password": str}.
+    """
+    rng = random.Random(seed)
+    today = today or local_today()
+    load_region_tree()
+    village = Region.query.filter_by(code=DEMO_VILLAGE_CODE).one()
+    village.is_pilot = True
+    groups = [add_group(village, name) for name in GROUPS]
+
+    start = month_period(month_period(today).start - timedelta(days=40)).start
+    standard = parse_rulebook(_rulebook_text("standard_categories.yaml"), code_prefix="S")
+    langao = parse_rulebook(_rulebook_text("rulebooks/langao-daode-bank.yaml"), code_prefix="L")
+    version = load_spec(
+        village, langao, "斗门村积分管理办法", adopted_on=start - timedelta(days=10),
+        effective_from=start - timedelta(days=1), extra=standard.categories,
+        decision="村党组织提议、村“两委”商议、党员大会审议、村民代表会议决议（到会 38 人，"
+                 "赞成 36 票、反对 0 票、弃权 2 票）；决议和实施结果公开")
+
+    users = {}
+    for username, display, role, code in ACCOUNTS:
+        region = village if code is None else Region.query.filter_by(code=code).one()
+        users[username] = create_user(username=username, password=DEMO_PASSWORD,
+                                      display_name=display, role=role, region=region)
+    foreign = Region.query.filter_by(code=FOREIGN_VILLAGE_CODE).one_or_none()
+    if foreign is not None:
+        users["otherscorer"] = create_user(username="otherscorer", password=DEMO_PASSWORD,
+                                           display_name="外村评分员", role="village_scorer",
+                                           region=foreign)
+
+    households = []
+    for n in range(1, 121):
+        surname = rng.choice(SURNAMES)
+        members = [_name(rng, surname if rng.random() < 0.6 else None)
+                   for _ in range(rng.randint(1, 5))]
+        households.append(add_household(
+            village=village, group=groups[(n - 1) // 20], house_number=str(n),
+            head_name=_name(rng, surname), members=members,
+            phone="1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))))
+
+    _post_history(rng, version, households, users["scorer"], start, today)
+    return {"village": village, "users": users, "password": DEMO_PASSWORD}
+
+
+def _post_history(rng, version, households, scorer, start: date, today: date):
+    """Post about three months of entries (and a few reversals), in date order."""
+    items = [i for c in version.categories for i in c.items]
+    awards = [i for i in items if not i.is_deduction]
+    deductions = [i for i in items if i.is_deduction]
+    deeds = []
+    for h in households:
+        diligence = rng.random()
+        day = start
+        while day <= today:
+            if rng.random() < 0.15 + 0.35 * diligence:
+                deeds.append((day, h, rng.choice(awards)))
+            if rng.random() < 0.05 * (1.2 - diligence):
+                deeds.append((day, h, rng.choice(deductions)))
+            day += timedelta(days=rng.randint(2, 7))
+    deeds.sort(key=lambda d: (d[0], d[1].id))
+    zone = local_zone()
+    for day, household, item in deeds:
+        at = datetime.combine(day, time(rng.randint(8, 18), rng.randint(0, 59)), zone)
+        at = at.astimezone(timezone.utc)
+        points = None
+        if item.kind == "range":
+            points = rng.randint(int(item.min_points), int(item.max_points))
+        if item.once_only and rng.random() < 0.8:
+            continue
+        try:
+            entry = post_entry(household=household, item_id=item.id, deed_date=day,
+                               recorded_by=scorer, points=points, recorded_at=at)
+        except Refusal as exc:  # a once-only item drawn twice: the engine refuses, skip
+            if exc.code != "once_only":
+                raise
+            continue
+        if rng.random() < 0.02:
+            reverse_entry(entry, reason="录入错误：记错了户", recorded_by=scorer,
+                          recorded_at=at + timedelta(hours=1))

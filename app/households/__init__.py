@@ -1,0 +1,1 @@
+"""Households, members, roster import/export and QR door plates."""

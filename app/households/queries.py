@@ -1,0 +1,56 @@
+"""Reads of households, always through the region scope."""
+from flask import abort
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.households.models import Household, HouseholdMember
+from app.regions.queries import get_scoped_or_404, region_or_404
+
+
+def village_or_404(village_id, scope):
+    """The village ``village_id`` when it is a village inside ``scope``, else 404."""
+    region = region_or_404(village_id, scope)
+    if region.level != "village":
+        abort(404)
+    return region
+
+
+def household_or_404(household_id, scope) -> Household:
+    """The household ``household_id`` when its village lies inside ``scope``, else 404."""
+    return get_scoped_or_404(Household, household_id, "village_id", scope)
+
+
+def house_order():
+    """Natural order of house numbers for numeric ones: "2" before "10"."""
+    return (Household.group_id, func.length(Household.house_number), Household.house_number)
+
+
+def search_stmt(village_id: int, q: str = "", group_id: int | None = None):
+    """A Select of a village's active households matching ``q``: house number (exact or
+    prefix), head's or a member's name (substring), or pinyin initials ("zs" finds 张三).
+    Ordered by group, then house number (see ``house_order``)."""
+    stmt = (select(Household)
+            .options(joinedload(Household.balance), joinedload(Household.group),
+                     selectinload(Household.members))
+            .where(Household.village_id == village_id, Household.status == "active"))
+    if group_id:
+        stmt = stmt.where(Household.group_id == group_id)
+    q = (q or "").strip()
+    if q:
+        like = f"%{q}%"
+        member = select(HouseholdMember.household_id).where(HouseholdMember.name.like(like))
+        clauses = [Household.house_number == q, Household.house_number.startswith(q),
+                   Household.head_name.like(like), Household.id.in_(member)]
+        if q.isascii() and q.isalpha():
+            clauses.append(Household.name_initials.startswith(q.lower()))
+        stmt = stmt.where(or_(*clauses))
+    return stmt.order_by(*house_order())
+
+
+def households_of_group(group) -> list:
+    """Active households of a villager group, by house number."""
+    return db.session.execute(
+        select(Household).where(Household.group_id == group.id, Household.status == "active")
+        .order_by(*house_order())
+    ).scalars().all()

@@ -1,0 +1,201 @@
+"""The household roster as an Excel workbook: template, export, and an all-or-nothing import.
+
+Columns: 门牌号 | 村民小组 | 户主 | 家庭成员 | 联系电话. 家庭成员 lists the other members,
+separated by 、 or commas. Importing the same file twice changes nothing the second time.
+"""
+import io
+import re
+from dataclasses import dataclass, field
+from zipfile import BadZipFile
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from app.households.models import Household
+from app.households.services import add_group, add_household, update_household
+
+COLUMNS = [("house_number", "门牌号"), ("group", "村民小组"), ("head_name", "户主"),
+           ("members", "家庭成员"), ("phone", "联系电话")]
+MAX_ROWS = 5000
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+_SPLIT = re.compile(r"[、,，;；\s]+")
+
+
+class RosterError(ValueError):
+    """A roster that cannot be imported. ``errors`` lists (row, column, message), Chinese."""
+
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} errors")
+        self.errors = errors
+
+
+@dataclass
+class RosterRow:
+    row: int
+    house_number: str
+    group: str
+    head_name: str
+    members: list = field(default_factory=list)
+    phone: str | None = None
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    new_groups: list = field(default_factory=list)
+
+
+def _header_font():
+    return Font(bold=True)
+
+
+def template_workbook() -> bytes:
+    """An empty roster workbook (xlsx bytes) with the header row and a sheet of instructions."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "花名册"
+    for col, (_, label) in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=1, column=col, value=label)
+        cell.font = _header_font()
+        ws.column_dimensions[get_column_letter(col)].width = 18 if col != 4 else 30
+    help_ws = wb.create_sheet("填写说明")
+    for line in [
+        "每行一户，第一行是表头，请勿修改表头。",
+        "门牌号：必填，同一村内不能重复，例如 12 或 东区3-2。",
+        "村民小组：必填，写小组名称，例如 第一村民小组；不存在的小组会自动新建。",
+        "户主：必填，户主姓名。",
+        "家庭成员：户主以外的成员姓名，用顿号“、”或逗号分隔，可以不填。",
+        "联系电话：11 位手机号或带区号的固定电话，可以不填。",
+        "再次导入同一文件不会重复建户：按门牌号更新已有的户。",
+    ]:
+        help_ws.append([line])
+    help_ws.column_dimensions["A"].width = 80
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def export_workbook(households) -> bytes:
+    """The roster of ``households`` (iterable of Household) as xlsx bytes, in import format."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "花名册"
+    ws.append([label for _, label in COLUMNS])
+    for cell in ws[1]:
+        cell.font = _header_font()
+    for h in households:
+        ws.append([h.house_number, h.group.name, h.head_name, "、".join(h.member_names),
+                   h.phone or ""])
+    for col in range(1, len(COLUMNS) + 1):
+        ws.column_dimensions[get_column_letter(col)].width = 18 if col != 4 else 30
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _text(value):
+    """A cell value as stripped text ('' for empty); whole floats lose their '.0'."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def parse_roster(data: bytes):
+    """Parse and validate a roster workbook; return a list of RosterRow.
+
+    Raises RosterError listing every problem by row and column (Chinese messages) when the
+    file is not an xlsx workbook, the header is wrong, or any row is invalid.
+    """
+    try:
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (BadZipFile, OSError, KeyError, ValueError, TypeError):
+        raise RosterError([(None, None, "文件不是有效的 Excel 工作簿（.xlsx），请用模板填写")])
+    ws = wb.worksheets[0]
+    rows = ws.iter_rows(values_only=True)
+    header = [_text(v) for v in next(rows, ())]
+    labels = [label for _, label in COLUMNS]
+    index = {}
+    for label in labels:
+        if label not in header:
+            raise RosterError([(1, None, f"表头缺少“{label}”列，请使用下载的模板")])
+        index[label] = header.index(label)
+    errors, parsed, seen = [], [], {}
+    for rownum, values in enumerate(rows, start=2):
+        if rownum - 1 > MAX_ROWS:
+            errors.append((rownum, None, f"一次最多导入 {MAX_ROWS} 户"))
+            break
+        cells = {label: (values[index[label]] if index[label] < len(values) else None)
+                 for label in labels}
+        if all(_text(v) == "" for v in cells.values()):
+            continue
+        row_errors = []
+        for label, value in cells.items():
+            if isinstance(value, str) and value.startswith("="):
+                row_errors.append((rownum, label, "不能使用公式，请填写数值或文字"))
+        text = {label: _text(v) for label, v in cells.items()}
+        house, group, head = text["门牌号"], text["村民小组"], text["户主"]
+        if not house:
+            row_errors.append((rownum, "门牌号", "门牌号不能为空"))
+        elif len(house) > 32:
+            row_errors.append((rownum, "门牌号", "门牌号不能超过 32 个字"))
+        elif house in seen:
+            row_errors.append((rownum, "门牌号", f"门牌号 {house} 与第 {seen[house]} 行重复"))
+        if not group:
+            row_errors.append((rownum, "村民小组", "村民小组不能为空"))
+        elif len(group) > 64:
+            row_errors.append((rownum, "村民小组", "村民小组名称太长"))
+        if not head:
+            row_errors.append((rownum, "户主", "户主姓名不能为空"))
+        elif len(head) > 64 or any(ch.isdigit() for ch in head):
+            row_errors.append((rownum, "户主", "户主姓名不能含数字，且不能超过 64 个字"))
+        members = [m for m in _SPLIT.split(text["家庭成员"]) if m]
+        if any(len(m) > 64 for m in members) or len(members) > 30:
+            row_errors.append((rownum, "家庭成员", "家庭成员姓名太长或人数过多（最多 30 人）"))
+        phone = text["联系电话"].replace(" ", "")
+        if phone and not _PHONE.match(phone):
+            row_errors.append((rownum, "联系电话",
+                               f"“{text['联系电话']}”不是有效的手机号或固定电话"))
+        if row_errors:
+            errors.extend(row_errors)
+            continue
+        seen[house] = rownum
+        parsed.append(RosterRow(row=rownum, house_number=house, group=group, head_name=head,
+                                members=members, phone=phone or None))
+    wb.close()
+    if errors:
+        raise RosterError(errors)
+    if not parsed:
+        raise RosterError([(None, None, "文件里没有任何一户，请按模板填写后再导入")])
+    return parsed
+
+
+def apply_roster(village, rows) -> ImportResult:
+    """Create or update the households of ``village`` from parsed ``rows`` (flushed).
+
+    Households are matched by house number; households absent from the file stay as they
+    are. Missing villager groups are created. The caller commits (all or nothing).
+    """
+    result = ImportResult()
+    groups = {g.name: g for g in village.children}
+    existing = {h.house_number: h for h in Household.query.filter_by(village_id=village.id)}
+    for row in rows:
+        group = groups.get(row.group)
+        if group is None:
+            group = groups[row.group] = add_group(village, row.group)
+            result.new_groups.append(row.group)
+        household = existing.get(row.house_number)
+        if household is None:
+            add_household(village=village, group=group, house_number=row.house_number,
+                          head_name=row.head_name, members=row.members, phone=row.phone)
+            result.created += 1
+        elif update_household(household, group=group, head_name=row.head_name,
+                              members=row.members, phone=row.phone):
+            result.updated += 1
+        else:
+            result.unchanged += 1
+    return result

@@ -1,0 +1,73 @@
+"""Writes to households. Services flush; the caller commits."""
+from pypinyin import Style, lazy_pinyin
+
+from app.extensions import db
+from app.households.models import Household, HouseholdMember
+from app.households.qr import assign_token
+from app.regions.services import add_region
+from app.scoring.services import ensure_balance
+
+
+def initials(name: str) -> str:
+    """Pinyin initials of a Chinese name, lower case: "张三" -> "zs" (pypinyin)."""
+    letters = lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="ignore")
+    return "".join(letters).lower()[:32]
+
+
+def add_household(*, village, group, house_number: str, head_name: str,
+                  members=(), phone: str | None = None) -> Household:
+    """Create an active household with a QR token and a zero balance (flushed).
+
+    ``group`` must be a villager group of ``village``; raises ValueError otherwise.
+    """
+    if group.parent_id != village.id:
+        raise ValueError("villager group does not belong to the village")
+    household = Household(village=village, group=group, house_number=house_number,
+                          head_name=head_name, name_initials=initials(head_name),
+                          phone=phone or None, status="active")
+    assign_token(household)
+    for pos, name in enumerate(members):
+        household.members.append(HouseholdMember(name=name, position=pos))
+    db.session.add(household)
+    db.session.flush()
+    ensure_balance(household)
+    return household
+
+
+def update_household(household: Household, *, group, head_name: str, members,
+                     phone: str | None) -> bool:
+    """Bring a household's roster fields to the given values; True when anything changed."""
+    changed = False
+    if household.group_id != group.id:
+        household.group = group
+        changed = True
+    if household.head_name != head_name:
+        household.head_name = head_name
+        household.name_initials = initials(head_name)
+        changed = True
+    if (household.phone or None) != (phone or None):
+        household.phone = phone or None
+        changed = True
+    if household.member_names != list(members):
+        household.members.clear()
+        db.session.flush()
+        for pos, name in enumerate(members):
+            household.members.append(HouseholdMember(name=name, position=pos))
+        changed = True
+    db.session.flush()
+    return changed
+
+
+def group_code(village, number: int) -> str:
+    """Our code for the ``number``-th villager group of a village: village code + 2 digits."""
+    return f"{village.code}{number:02d}"
+
+
+def add_group(village, name: str):
+    """Create a villager group under ``village`` with the next free group code."""
+    taken = {child.code for child in village.children}
+    number = 1
+    while group_code(village, number) in taken:
+        number += 1
+    return add_region(code=group_code(village, number), name=name, level="group",
+                      parent=village, sort_order=number)

@@ -1,0 +1,106 @@
+"""Household list and page, roster import/export, and printable QR door plates."""
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from app.accounts.access import require, scope
+from app.extensions import db
+from app.households import queries, roster
+from app.households.forms import RosterImportForm
+from app.households.qr import public_url, qr_svg
+from app.regions.queries import children
+from app.scoring import queries as ledger
+from app.scoring.periods import local_today, month_period
+
+bp = Blueprint("households", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _xlsx(data: bytes, filename: str) -> Response:
+    from urllib.parse import quote
+    return Response(data, mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
+
+
+@bp.route("/villages/<int:village_id>/households")
+@login_required
+def index(village_id):
+    """Find a household by house number, name or pinyin initials."""
+    village = queries.village_or_404(village_id, scope())
+    q = request.args.get("q", "")
+    group_id = request.args.get("group", type=int)
+    page = db.paginate(queries.search_stmt(village.id, q, group_id),
+                       page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    return render_template("households/index.html", village=village, page=page, q=q,
+                           group_id=group_id, groups=children(village))
+
+
+@bp.route("/households/<int:household_id>")
+@login_required
+def show(household_id):
+    """Earned score, spendable balance, rank in the village, and the entries, newest first."""
+    household = queries.household_or_404(household_id, scope())
+    rank, out_of = ledger.rank_of(household)
+    month = month_period(local_today())
+    entries = ledger.entries_page(household.id, request.args.get("page", 1, type=int),
+                                  current_app.config["ENTRIES_PER_PAGE"])
+    url = public_url(household)
+    return render_template("households/show.html", household=household, rank=rank,
+                           out_of=out_of, entries=entries, month=month,
+                           month_points=ledger.period_points(household.id, month),
+                           public_url=url, qr=qr_svg(url))
+
+
+@bp.route("/villages/<int:village_id>/plates")
+@login_required
+def plates(village_id):
+    """Printable A4 sheets of QR door plates for one villager group (?group=ID)."""
+    village = queries.village_or_404(village_id, scope())
+    groups = children(village)
+    group_id = request.args.get("group", type=int)
+    group = next((g for g in groups if g.id == group_id), None)
+    if group_id is not None and group is None:
+        abort(404)
+    cards = []
+    if group is not None:
+        for h in queries.households_of_group(group):
+            url = public_url(h)
+            cards.append({"household": h, "qr": qr_svg(url)})
+    return render_template("households/plates.html", village=village, groups=groups,
+                           group=group, cards=cards)
+
+
+@bp.route("/villages/<int:village_id>/roster/template.xlsx")
+@login_required
+def roster_template(village_id):
+    queries.village_or_404(village_id, scope())
+    return _xlsx(roster.template_workbook(), "花名册模板.xlsx")
+
+
+@bp.route("/villages/<int:village_id>/roster/export.xlsx")
+@login_required
+def roster_export(village_id):
+    village = queries.village_or_404(village_id, scope())
+    households = db.session.execute(queries.search_stmt(village.id)).scalars().all()
+    return _xlsx(roster.export_workbook(households), f"{village.name}花名册.xlsx")
+
+
+@bp.route("/villages/<int:village_id>/roster/import", methods=["GET", "POST"])
+@require("manage_households")
+def roster_import(village_id):
+    """Upload a roster workbook; nothing is saved unless every row is right."""
+    village = queries.village_or_404(village_id, scope())
+    form = RosterImportForm()
+    errors, result = [], None
+    if form.validate_on_submit():
+        try:
+            rows = roster.parse_roster(form.file.data.read())
+            result = roster.apply_roster(village, rows)
+            db.session.commit()
+        except roster.RosterError as exc:
+            db.session.rollback()
+            errors = exc.errors
+    elif request.method == "POST":
+        errors = [(None, None, msg) for msgs in form.errors.values() for msg in msgs]
+    return render_template("households/import.html", village=village, form=form,
+                           errors=errors, result=result, title=_("导入花名册"))

@@ -1,0 +1,12 @@
+"""Masking of names on public pages."""
+
+
+def mask_name(name: str) -> str:
+    """Mask a personal name for public display: 张三 -> 张*, 张小三 -> 张*三,
+    欧阳小明 -> 欧**明. Empty stays empty."""
+    name = (name or "").strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]

@@ -1,0 +1,1 @@
+"""Regions: city > county > township > village > villager group, and the one scoped query."""

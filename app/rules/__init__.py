@@ -1,0 +1,1 @@
+"""Rulebooks, categories, items, versions; the engine that turns a deed into points."""

@@ -1,0 +1,112 @@
+"""The rules engine: a pure function from (rule item, household state, deed) to points.
+
+No database, no Flask: views, the CLI and imports all call ``judge`` through
+``scoring.services.post_entry``. Implements RULE-FEATURES.md rows 1 (fixed awards and
+deductions), 7 (ranges left to the panel), 8 (fractional points, exact) and 10 (once-only
+items); the other rows arrive with issue 3.
+"""
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+CENT = Decimal("0.01")
+
+
+class Refusal(Exception):
+    """The engine refuses a deed. ``code`` is stable for programs; ``message`` is Chinese."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ItemRule:
+    """What the engine needs to know of a rule item (a snapshot, decoupled from the ORM)."""
+
+    code: str
+    name: str
+    category: str
+    kind: str                      # "fixed" | "range"
+    points: Decimal | None = None  # fixed value, negative for a deduction
+    min_points: Decimal | None = None
+    max_points: Decimal | None = None
+    once_only: bool = False
+
+
+@dataclass(frozen=True)
+class HouseholdState:
+    """What the engine needs to know of a household: codes of once-only items it holds."""
+
+    active: bool = True
+    held_once_only: frozenset = frozenset()
+
+
+@dataclass(frozen=True)
+class Deed:
+    """A deed to score: ``points`` chosen by the panel (range items only), ``quantity`` >= 1."""
+
+    points: Decimal | None = None
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The engine's answer: ``unit_points`` per occurrence, ``points`` in all, and why."""
+
+    unit_points: Decimal
+    quantity: int
+    points: Decimal
+    reason: str
+
+
+def to_points(value) -> Decimal:
+    """Parse ``value`` (str, int or Decimal; never float) into points with 2 decimals.
+
+    Raises Refusal("bad_points") when it is not a number with at most two decimals.
+    """
+    if isinstance(value, float):
+        raise TypeError("points must never be floats")
+    try:
+        d = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise Refusal("bad_points", "分值必须是数字") from None
+    if not d.is_finite() or d != d.quantize(CENT):
+        raise Refusal("bad_points", "分值最多保留两位小数")
+    return d.quantize(CENT)
+
+
+def judge(item: ItemRule, state: HouseholdState, deed: Deed) -> Judgement:
+    """Return the points to record for ``deed`` under ``item`` for a household in ``state``.
+
+    Raises Refusal with a Chinese message when: the household is not active ("inactive"),
+    the quantity is not 1..100 ("bad_quantity"), a range item gets no value or one outside its
+    range ("out_of_range"), a fixed item gets a different value ("fixed_points"), or a
+    once-only item is already held ("once_only").
+    """
+    if not state.active:
+        raise Refusal("inactive", "该户已迁出或合并，不能再记分")
+    if not isinstance(deed.quantity, int) or not 1 <= deed.quantity <= 100:
+        raise Refusal("bad_quantity", "次数必须是 1 到 100 的整数")
+    if item.once_only:
+        if item.code in state.held_once_only:
+            raise Refusal("once_only", f"“{item.name}”每户只能记一次，该户已获得")
+        if deed.quantity != 1:
+            raise Refusal("bad_quantity", f"“{item.name}”每户只能记一次")
+    if item.kind == "range":
+        if deed.points is None:
+            raise Refusal("out_of_range", f"请填写分值（{item.min_points}～{item.max_points}）")
+        unit = to_points(deed.points)
+        if not item.min_points <= unit <= item.max_points:
+            raise Refusal("out_of_range",
+                          f"分值 {unit} 超出该项范围 {item.min_points}～{item.max_points}")
+        reason = f"评议小组在 {item.min_points}～{item.max_points} 分内评定 {unit} 分"
+    else:
+        unit = to_points(item.points)
+        if deed.points is not None and to_points(deed.points) != unit:
+            raise Refusal("fixed_points", f"该项分值固定为 {unit} 分")
+        reason = f"按细则记 {unit} 分"
+    total = (unit * deed.quantity).quantize(CENT)
+    if deed.quantity > 1:
+        reason += f" × {deed.quantity} 次"
+    return Judgement(unit_points=unit, quantity=deed.quantity, points=total, reason=reason)

@@ -1,0 +1,1 @@
+"""The ledger: posting, reversal, balances, periods and the one ranking function."""

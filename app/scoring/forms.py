@@ -1,0 +1,28 @@
+"""Forms for scoring and reversal. Each carries an idempotency key made when it is shown."""
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+
+def _new_key():
+    return uuid.uuid4().hex
+
+
+class ScoreForm(FlaskForm):
+    item_id = RadioField(_l("评分项"), coerce=int,
+                         validators=[InputRequired(_l("请选择一个评分项"))])
+    deed_date = DateField(_l("发生日期"), validators=[DataRequired(_l("请填写日期"))])
+    quantity = IntegerField(_l("次数"), default=1, validators=[
+        InputRequired(_l("请填写次数")), NumberRange(1, 100, _l("次数必须在 1 到 100 之间"))])
+    points = StringField(_l("分值（仅限范围项）"), validators=[Optional(), Length(max=12)])
+    note = TextAreaField(_l("备注（不公开）"), validators=[Optional(), Length(max=500)])
+    idempotency_key = HiddenField(default=_new_key)
+
+
+class ReverseForm(FlaskForm):
+    reason = TextAreaField(_l("冲正原因"), validators=[
+        DataRequired(_l("请填写冲正原因")), Length(max=500)])
+    idempotency_key = HiddenField(default=_new_key)

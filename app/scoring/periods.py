@@ -1,0 +1,61 @@
+"""Periods are half-open local-date intervals [start, end) in the village's time zone
+(Asia/Shanghai); timestamps are stored in UTC. DESIGN.md invariant 6."""
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class Period:
+    """A half-open interval of local dates: ``start <= d < end``."""
+
+    start: date
+    end: date
+    label: str
+
+    def contains(self, d: date) -> bool:
+        return self.start <= d < self.end
+
+
+def local_zone() -> ZoneInfo:
+    """The configured local time zone (Asia/Shanghai by default)."""
+    try:
+        name = current_app.config["TIMEZONE"]
+    except RuntimeError:
+        name = "Asia/Shanghai"
+    return ZoneInfo(name)
+
+
+def local_today() -> date:
+    """Today's date in the local time zone."""
+    return datetime.now(timezone.utc).astimezone(local_zone()).date()
+
+
+def to_local(ts: datetime) -> datetime:
+    """A stored UTC timestamp (aware, or naive as SQLite returns it) in local time."""
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=timezone.utc)
+    return ts.astimezone(local_zone())
+
+
+def month_period(d: date) -> Period:
+    """The calendar month containing local date ``d``."""
+    start = d.replace(day=1)
+    end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return Period(start, end, f"{start.year}-{start.month:02d}")
+
+
+def parse_month(text: str | None) -> Period | None:
+    """Parse ``YYYY-MM`` into a month Period; None when empty or malformed."""
+    try:
+        year, month = (int(part) for part in (text or "").split("-"))
+        return month_period(date(year, month, 1))
+    except (ValueError, TypeError):
+        return None
+
+
+def previous_month(p: Period) -> Period:
+    """The month before month period ``p``."""
+    return month_period(date.fromordinal(p.start.toordinal() - 1))

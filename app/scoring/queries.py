@@ -1,0 +1,122 @@
+"""Reads of the ledger, and ``standings``: the one source of every rank (boards, household
+page, QR page). DESIGN.md invariant 5: ties break by points, then who reached them first,
+then household id, every time.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.extensions import db
+from app.households.models import Household
+from app.scoring.models import HouseholdBalance, LedgerEntry
+from app.scoring.periods import Period
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """One household's place: ``rank`` (1-based, unique), ``points`` in the period (or earned
+    score), ``deductions`` (<= 0) in the period, ``reached_at`` (UTC, None when no entry)."""
+
+    rank: int
+    household_id: int
+    house_number: str
+    head_name: str
+    group_id: int
+    points: Decimal
+    deductions: Decimal
+    reached_at: datetime | None
+
+
+def _aware(ts):
+    if ts is None:
+        return _EPOCH
+    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+
+
+def rank_key(points, reached_at, household_id):
+    """Sort key of the tie-break rule: more points first, then earlier ``reached_at`` (None,
+    meaning the score was held from the start, counts as earliest), then lower id."""
+    return (-Decimal(points), _aware(reached_at), household_id)
+
+
+def standings(village_id: int, period: Period | None = None, group_id: int | None = None):
+    """Ranked active households of a village (optionally one villager group).
+
+    With ``period`` None, ranks by earned score from the balances; with a Period, by the sum
+    of entries whose deed date falls in it. Returns a list of Standing, rank 1 first.
+    """
+    hh = select(Household.id, Household.house_number, Household.head_name,
+                Household.group_id).where(Household.village_id == village_id,
+                                          Household.status == "active")
+    if group_id is not None:
+        hh = hh.where(Household.group_id == group_id)
+    households = db.session.execute(hh).all()
+    if period is None:
+        rows = db.session.execute(
+            select(HouseholdBalance.household_id, HouseholdBalance.earned_score,
+                   HouseholdBalance.reached_at)
+            .join(Household, Household.id == HouseholdBalance.household_id)
+            .where(Household.village_id == village_id)
+        ).all()
+        totals = {r[0]: (r[1], Decimal(0), r[2]) for r in rows}
+    else:
+        rows = db.session.execute(
+            select(LedgerEntry.household_id, func.sum(LedgerEntry.points),
+                   func.sum(case((LedgerEntry.direction == "deduction", LedgerEntry.points),
+                                 else_=0)),
+                   func.max(LedgerEntry.recorded_at))
+            .where(LedgerEntry.village_id == village_id,
+                   LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end)
+            .group_by(LedgerEntry.household_id)
+        ).all()
+        totals = {r[0]: (r[1], r[2], r[3]) for r in rows}
+    zero = (Decimal(0), Decimal(0), None)
+    merged = [(h, *totals.get(h.id, zero)) for h in households]
+    merged.sort(key=lambda t: rank_key(t[1], t[3], t[0].id))
+    return [Standing(rank=i, household_id=h.id, house_number=h.house_number,
+                     head_name=h.head_name, group_id=h.group_id,
+                     points=Decimal(p).quantize(Decimal("0.01")),
+                     deductions=Decimal(d).quantize(Decimal("0.01")), reached_at=ts)
+            for i, (h, p, d, ts) in enumerate(merged, start=1)]
+
+
+def rank_of(household, period: Period | None = None):
+    """(rank, out_of) of ``household`` among its village's active households, from
+    ``standings``; rank is None when the household is not active."""
+    table = standings(household.village_id, period)
+    for s in table:
+        if s.household_id == household.id:
+            return s.rank, len(table)
+    return None, len(table)
+
+
+def period_points(household_id: int, period: Period) -> Decimal:
+    """Sum of a household's entries whose deed date falls in ``period`` (Decimal points)."""
+    total = db.session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.points), 0))
+        .where(LedgerEntry.household_id == household_id,
+               LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end)
+    ).scalar_one()
+    return Decimal(total).quantize(Decimal("0.01"))
+
+
+def entries_page(household_id: int, page: int, per_page: int):
+    """A Flask-SQLAlchemy Pagination of a household's entries, newest first."""
+    stmt = (select(LedgerEntry).where(LedgerEntry.household_id == household_id)
+            .options(selectinload(LedgerEntry.reversed_by), joinedload(LedgerEntry.recorded_by))
+            .order_by(LedgerEntry.id.desc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def recent_entries(household_id: int, limit: int = 10):
+    """The ``limit`` newest entries of a household (a list of LedgerEntry)."""
+    return db.session.execute(
+        select(LedgerEntry).where(LedgerEntry.household_id == household_id)
+        .options(selectinload(LedgerEntry.reversed_by))
+        .order_by(LedgerEntry.id.desc()).limit(limit)
+    ).scalars().all()

@@ -1,0 +1,78 @@
+"""Scoring a household and reversing a mistaken entry (thin: the services do the work)."""
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.accounts.access import require, scope
+from app.extensions import db
+from app.households.queries import household_or_404
+from app.regions.queries import get_scoped_or_404
+from app.rules.engine import Refusal
+from app.rules.queries import version_in_force
+from app.scoring import services
+from app.scoring.forms import ReverseForm, ScoreForm
+from app.scoring.format import fmt_points
+from app.scoring.models import LedgerEntry
+from app.scoring.periods import local_today
+
+bp = Blueprint("scoring", __name__)
+
+# Which form field a refusal belongs to, so the message shows where the mistake is.
+_FIELD_OF = {"out_of_range": "points", "bad_points": "points", "fixed_points": "points",
+             "bad_quantity": "quantity", "future_date": "deed_date", "no_rulebook": "deed_date",
+             "item_not_in_force": "item_id", "once_only": "item_id"}
+
+
+@bp.route("/households/<int:household_id>/score", methods=["GET", "POST"])
+@require("score")
+def score(household_id):
+    """Record an award or deduction for a household under the rulebook in force."""
+    household = household_or_404(household_id, scope())
+    form = ScoreForm()
+    if not form.is_submitted():
+        form.deed_date.data = local_today()
+    version = version_in_force(household.village, form.deed_date.data or local_today())
+    items = [i for c in (version.categories if version else []) for i in c.items]
+    form.item_id.choices = [(i.id, i.name) for i in items]
+    form_error = None
+    if form.validate_on_submit():
+        try:
+            entry = services.post_entry(
+                household=household, item_id=form.item_id.data, deed_date=form.deed_date.data,
+                recorded_by=current_user, quantity=form.quantity.data,
+                points=form.points.data or None, note=form.note.data,
+                idempotency_key=form.idempotency_key.data)
+            db.session.commit()
+            flash(_("已记分：%(item)s %(points)s 分", item=entry.item_name,
+                    points=fmt_points(entry.points)), "success")
+            return redirect(url_for("households.show", household_id=household.id))
+        except Refusal as exc:
+            db.session.rollback()
+            field = _FIELD_OF.get(exc.code)
+            if field:
+                getattr(form, field).errors = [exc.message]
+            else:
+                form_error = exc.message
+    return render_template("scoring/score.html", household=household, form=form,
+                           version=version, form_error=form_error)
+
+
+@bp.route("/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
+@require("score")
+def reverse(entry_id):
+    """Cancel a mistaken entry with a reversal entry and a reason; nothing is edited."""
+    entry = get_scoped_or_404(LedgerEntry, entry_id, "village_id", scope())
+    form = ReverseForm()
+    form_error = None
+    if form.validate_on_submit():
+        try:
+            services.reverse_entry(entry, reason=form.reason.data, recorded_by=current_user,
+                                   idempotency_key=form.idempotency_key.data)
+            db.session.commit()
+            flash(_("已冲正：%(item)s", item=entry.item_name), "success")
+            return redirect(url_for("households.show", household_id=entry.household_id))
+        except Refusal as exc:
+            db.session.rollback()
+            form_error = exc.message
+    return render_template("scoring/reverse.html", entry=entry, form=form,
+                           form_error=form_error)

@@ -1,0 +1,135 @@
+"""Fixtures: an app on SQLite (or on PostgreSQL when TEST_DATABASE_URL is set), a small
+region tree with a rulebook and users of every role, and a logged-in client factory.
+
+Tables are created once per session (``create_all`` is for tests only; the app itself uses
+migrations) and emptied after each test.
+"""
+import os
+from datetime import date
+
+import pytest
+
+from app import create_app
+from app.extensions import db
+
+TEST_DB = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def _app(tmp_path_factory):
+    url = TEST_DB or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
+                      "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
+                      "PUBLIC_BASE_URL": "http://jf.test"})
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(_app):
+    """The app, inside an app context, with empty tables after the test."""
+    with _app.app_context():
+        yield _app
+        db.session.rollback()
+        db.session.remove()
+        _empty_tables()
+
+
+def _empty_tables():
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def world(app):
+    """A small world built through the services, committed:
+
+    city > county A (南昌县) > township A > village A (groups A1, A2), village A2
+         > county B (进贤县) > township B > village B (group B1)
+    Village A adopts the 岚皋 rulebook plus the four standard categories (effective
+    2020-01-01). Households: a1, a2, a3 in A1, a4 in A2; b1 in B1. One user per role.
+    """
+    from app.accounts.services import create_user
+    from app.demo.loader import _rulebook_text
+    from app.households.services import add_group, add_household
+    from app.regions.services import add_region
+    from app.rules.importer import parse_rulebook
+    from app.rules.services import load_spec
+
+    city = add_region(code="3601", name="南昌市", level="city")
+    county_a = add_region(code="360121", name="南昌县", level="county", parent=city)
+    county_b = add_region(code="360124", name="进贤县", level="county", parent=city)
+    town_a = add_region(code="360121100", name="莲塘镇", level="township", parent=county_a)
+    town_b = add_region(code="360124101", name="李渡镇", level="township", parent=county_b)
+    village_a = add_region(code="360121100202", name="斗门村委会", level="village",
+                           parent=town_a)
+    village_a2 = add_region(code="360121100203", name="定岗村委会", level="village",
+                            parent=town_a)
+    village_b = add_region(code="360124101200", name="鉴良村委会", level="village",
+                           parent=town_b)
+    g_a1, g_a2 = add_group(village_a, "第一村民小组"), add_group(village_a, "第二村民小组")
+    g_b1 = add_group(village_b, "第一村民小组")
+    for village in (village_a, village_b):
+        std = parse_rulebook(_rulebook_text("standard_categories.yaml"), code_prefix="S")
+        langao = parse_rulebook(_rulebook_text("rulebooks/langao-daode-bank.yaml"),
+                                code_prefix="L")
+        load_spec(village, langao, f"{village.name}积分管理办法", adopted_on=date(2019, 12, 20),
+                  effective_from=date(2020, 1, 1), extra=std.categories, decision="村民代表会议")
+    hh = {
+        "a1": add_household(village=village_a, group=g_a1, house_number="1", head_name="张小三",
+                            members=["李四", "张丽"], phone="13800000001"),
+        "a2": add_household(village=village_a, group=g_a1, house_number="2", head_name="王五",
+                            phone="13800000002"),
+        "a3": add_household(village=village_a, group=g_a1, house_number="3", head_name="欧阳小明",
+                            phone="13800000003"),
+        "a4": add_household(village=village_a, group=g_a2, house_number="21", head_name="赵六",
+                            phone="13800000004"),
+        "b1": add_household(village=village_b, group=g_b1, house_number="1", head_name="钱七",
+                            phone="13900000009"),
+    }
+    users = {}
+    for name, role, region in [
+        ("scorer", "village_scorer", village_a), ("vadmin", "village_admin", village_a),
+        ("auditor", "township_auditor", town_a), ("county", "county_official", county_a),
+        ("city", "city_official", city), ("admin", "system_admin", city),
+        ("scorer_b", "village_scorer", village_b), ("vadmin_b", "village_admin", village_b),
+        ("auditor_b", "township_auditor", town_b), ("county_b", "county_official", county_b),
+    ]:
+        users[name] = create_user(username=name, password="pw-" + name, display_name=name,
+                                  role=role, region=region)
+    db.session.commit()
+    return {"city": city, "county_a": county_a, "county_b": county_b, "town_a": town_a,
+            "town_b": town_b, "village_a": village_a, "village_a2": village_a2,
+            "village_b": village_b, "g_a1": g_a1, "g_a2": g_a2, "g_b1": g_b1,
+            "hh": hh, "users": users}
+
+
+@pytest.fixture
+def login(app):
+    """``login(username)`` returns a test client logged in as that user (password pw-<name>)."""
+    def _login(username):
+        client = app.test_client()
+        resp = client.post("/login", data={"username": username, "password": "pw-" + username})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        return client
+    return _login
+
+
+def item(village, name):
+    """The RuleItem named ``name`` in the rulebook in force today for ``village``."""
+    from app.rules.queries import version_in_force
+    from app.scoring.periods import local_today
+    version = version_in_force(village, local_today())
+    for cat in version.categories:
+        for it in cat.items:
+            if it.name == name:
+                return it
+    raise KeyError(name)
