@@ -86,7 +86,10 @@ def _register_template_helpers(app):
 
     @app.context_processor
     def _globals():
-        return {"current_user": current_user}
+        from flask_babel import get_locale
+        locale = get_locale()
+        return {"current_user": current_user,
+                "html_lang": "en" if locale and locale.language == "en" else "zh-CN"}
 
 
 def _register_errors(app):

@@ -22,7 +22,8 @@ def load_config(app, overrides=None):
     overrides = dict(overrides or {})
     instance = app.instance_path
     default_db = "sqlite:///" + os.path.join(instance, "points.sqlite3")
-    db_url = overrides.pop("SQLALCHEMY_DATABASE_URI", None) or os.environ.get("DATABASE_URL") or default_db
+    db_url = (overrides.pop("SQLALCHEMY_DATABASE_URI", None) or os.environ.get("DATABASE_URL")
+              or default_db)
     if db_url.startswith("postgresql://"):
         db_url = "postgresql+psycopg://" + db_url[len("postgresql://"):]
     app.config.update(

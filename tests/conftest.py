@@ -20,7 +20,9 @@ def _app(tmp_path_factory):
     url = TEST_DB or "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
                       "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-                      "PUBLIC_BASE_URL": "http://jf.test"})
+                      "PUBLIC_BASE_URL": "http://jf.test",
+                      # fast hashes for test users only; the app uses scrypt
+                      "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -1,6 +1,7 @@
 """Users. Passwords are stored as salted hashes (werkzeug's scrypt)."""
 from datetime import datetime, timezone
 
+from flask import current_app
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -31,8 +32,10 @@ class User(UserMixin, db.Model):
     region = db.relationship("Region")
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash of ``password``; the password itself is never kept."""
-        self.password_hash = generate_password_hash(password)
+        """Store a salted hash of ``password`` (config PASSWORD_HASH_METHOD, scrypt by
+        default); the password itself is never kept."""
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         """True when ``password`` matches the stored hash."""

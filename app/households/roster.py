@@ -114,7 +114,8 @@ def parse_roster(data: bytes):
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (BadZipFile, OSError, KeyError, ValueError, TypeError):
-        raise RosterError([(None, None, "文件不是有效的 Excel 工作簿（.xlsx），请用模板填写")])
+        raise RosterError([(None, None, "文件不是有效的 Excel 工作簿（.xlsx），请用模板填写")]) \
+            from None
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     header = [_text(v) for v in next(rows, ())]

@@ -91,5 +91,6 @@ class RuleItem(db.Model):
         """The points as a rulebook prints them: "+5", "-2", "5～10"."""
         from app.scoring.format import fmt_points
         if self.kind == "range":
-            return f"{fmt_points(self.min_points, sign=False)}～{fmt_points(self.max_points, sign=False)}"
+            low, high = (fmt_points(v, sign=False) for v in (self.min_points, self.max_points))
+            return f"{low}～{high}"
         return fmt_points(self.points)

@@ -1,0 +1,145 @@
+"""Access matrix: every route of the URL map, as anonymous and as every role, in its own
+region and in a foreign one. A route missing from MATRIX fails the test.
+
+Kinds of rule:
+- public: anyone gets 200.
+- scoped: login required (anonymous -> 302 to the login page); users whose region contains
+  the object -> 200; others -> 404 (never 403, never the object's data).
+- scoped+PERM: as scoped, and a role without PERM gets 403 before any lookup.
+"""
+import pytest
+from flask import url_for
+
+from app.accounts.roles import role_allows
+from app.extensions import db
+from app.households.qr import public_url
+from app.scoring.services import post_entry
+from tests.conftest import item
+
+
+def _ids(world):
+    v = world["village_a"]
+    entry = post_entry(household=world["hh"]["a1"], item_id=item(v, "乱堆乱放").id,
+                       deed_date=__import__("datetime").date(2026, 11, 2),
+                       recorded_by=world["users"]["scorer"])
+    db.session.commit()
+    return {"village_id": v.id, "region_id": v.id, "household_id": world["hh"]["a1"].id,
+            "entry_id": entry.id, "group": world["g_a1"].id}
+
+
+MATRIX = {
+    # endpoint: (kind, url builder taking ids)
+    "accounts.login": ("public", lambda i: url_for("accounts.login")),
+    "accounts.home": ("home", lambda i: url_for("accounts.home")),
+    "accounts.logout": ("logout", lambda i: url_for("accounts.logout")),
+    "static": ("public", lambda i: url_for("static", filename="css/app.css")),
+    "public.household": ("public", None),
+    "regions.show": ("scoped", lambda i: url_for("regions.show", region_id=i["region_id"])),
+    "households.index": ("scoped", lambda i: url_for("households.index",
+                                                     village_id=i["village_id"])),
+    "households.show": ("scoped", lambda i: url_for("households.show",
+                                                    household_id=i["household_id"])),
+    "households.plates": ("scoped", lambda i: url_for("households.plates",
+                                                      village_id=i["village_id"],
+                                                      group=i["group"])),
+    "households.roster_template": ("scoped", lambda i: url_for("households.roster_template",
+                                                               village_id=i["village_id"])),
+    "households.roster_export": ("scoped", lambda i: url_for("households.roster_export",
+                                                             village_id=i["village_id"])),
+    "households.roster_import": ("scoped+manage_households",
+                                 lambda i: url_for("households.roster_import",
+                                                   village_id=i["village_id"])),
+    "boards.village": ("scoped", lambda i: url_for("boards.village",
+                                                   village_id=i["village_id"])),
+    "scoring.score": ("scoped+score", lambda i: url_for("scoring.score",
+                                                        household_id=i["household_id"])),
+    "scoring.reverse": ("scoped+score", lambda i: url_for("scoring.reverse",
+                                                          entry_id=i["entry_id"])),
+}
+
+# Users whose region contains village A (the objects' region); the rest are foreign.
+OWN = {"scorer", "vadmin", "auditor", "county", "city", "admin"}
+USERS = ["anonymous", "scorer", "vadmin", "auditor", "county", "city", "admin", "scorer_b",
+         "vadmin_b", "auditor_b", "county_b"]
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    assert endpoints - set(MATRIX) == set(), "add these routes to the access matrix"
+    assert set(MATRIX) - endpoints == set()
+
+
+def _expected(kind, username, role):
+    if kind == "public":
+        return 200
+    if kind == "home":
+        return 302
+    if kind == "logout":
+        return 302
+    if username == "anonymous":
+        return 302
+    if "+" in kind and not role_allows(role, kind.split("+")[1]):
+        return 403
+    return 200 if username in OWN else 404
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_access_matrix(app, world, login, username):
+    ids = _ids(world)
+    client = app.test_client() if username == "anonymous" else login(username)
+    role = None if username == "anonymous" else world["users"][username].role
+    secret_name = world["hh"]["a1"].head_name
+    with app.test_request_context():
+        urls = {ep: (b(ids) if b else public_url(world["hh"]["a1"]))
+                for ep, (_, b) in MATRIX.items()}
+    for endpoint, (kind, _) in MATRIX.items():
+        method = "post" if endpoint == "accounts.logout" else "get"
+        if endpoint == "accounts.logout":
+            continue  # checked last: it ends the session
+        resp = getattr(client, method)(urls[endpoint])
+        want = _expected(kind, username, role)
+        assert resp.status_code == want, (endpoint, username, resp.status_code)
+        if want == 302 and kind.startswith("scoped"):
+            assert "/login" in resp.headers["Location"]
+        if want in (403, 404):
+            assert secret_name not in resp.get_data(as_text=True)
+    resp = client.post(urls["accounts.logout"])
+    assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+
+
+def test_foreign_writes_are_404_and_change_nothing(app, world, login):
+    from sqlalchemy import func, select
+
+    from app.scoring.models import LedgerEntry
+    ids = _ids(world)
+    before = db.session.scalar(select(func.count(LedgerEntry.id)))
+    client = login("scorer_b")
+    rid = item(world["village_a"], "红白喜事简办").id
+    resp = client.post(f"/households/{ids['household_id']}/score",
+                       data={"item_id": rid, "deed_date": "2026-11-02", "quantity": 1})
+    assert resp.status_code == 404
+    resp = client.post(f"/entries/{ids['entry_id']}/reverse", data={"reason": "x"})
+    assert resp.status_code == 404
+    auditor = login("auditor")
+    resp = auditor.post(f"/households/{ids['household_id']}/score",
+                        data={"item_id": rid, "deed_date": "2026-11-02", "quantity": 1})
+    assert resp.status_code == 403
+    assert db.session.scalar(select(func.count(LedgerEntry.id))) == before
+
+
+def test_unknown_ids_are_404(app, world, login):
+    client = login("admin")
+    for url in ["/households/999999", "/regions/999999", "/villages/999999/board",
+                "/entries/999999/reverse", "/h/" + "x" * 43]:
+        assert client.get(url).status_code == 404, url
+    # a township is not a village: village pages 404 for it
+    assert client.get(f"/villages/{world['town_a'].id}/households").status_code == 404
+
+
+def test_bad_login_is_refused_with_a_message(app, world):
+    client = app.test_client()
+    resp = client.post("/login", data={"username": "scorer", "password": "wrong"})
+    assert resp.status_code == 200 and "用户名或密码不正确" in resp.get_data(as_text=True)
+    resp = client.post("/login?next=https://evil.example/", data={"username": "scorer",
+                                                                  "password": "pw-scorer"})
+    assert resp.status_code == 302 and "evil" not in resp.headers["Location"]

@@ -1,0 +1,82 @@
+"""The QR page: masked, minimal, unguessable, revocable."""
+import math
+from datetime import date
+
+from app.extensions import db
+from app.households.qr import assign_token, derive_token, public_url
+from app.public.masking import mask_name
+from app.scoring.services import post_entry
+from tests.conftest import item
+
+
+def test_mask_name():
+    assert mask_name("张三") == "张*"
+    assert mask_name("张小三") == "张*三"
+    assert mask_name("欧阳小明") == "欧**明"
+    assert mask_name("𠮷") == "𠮷" and mask_name("") == ""
+
+
+def _url(app, household):
+    with app.test_request_context():
+        return public_url(household)
+
+
+def test_public_page_shows_masked_score_and_leaks_nothing(app, world):
+    a1, a2 = world["hh"]["a1"], world["hh"]["a2"]
+    v, u = world["village_a"], world["users"]["scorer"]
+    post_entry(household=a1, item_id=item(v, "红白喜事简办").id, deed_date=date(2026, 11, 2),
+               recorded_by=u, note="备注里写了王五的电话13800000002")
+    post_entry(household=a2, item_id=item(v, "焚烧秸秆或垃圾").id,
+               deed_date=date(2026, 11, 2), recorded_by=u)
+    db.session.commit()
+    resp = app.test_client().get(_url(app, a1).replace("http://jf.test", ""))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert "张*三" in html and "红白喜事简办" in html and "+5" in html
+    for secret in ["张小三", "李四", "张丽", "13800000001", "王五", "13800000002",
+                   "焚烧秸秆或垃圾", "备注", a1.house_number + " 号"]:
+        assert secret not in html, secret
+    assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert "noindex" in resp.headers["X-Robots-Tag"]
+
+
+def test_token_has_at_least_128_bits_and_only_its_hash_is_stored(app, world):
+    a1 = world["hh"]["a1"]
+    token = derive_token(a1.qr_nonce)
+    assert len(token) * 6 >= 128 and len(a1.qr_nonce) * 4 >= 128
+    assert token not in (a1.qr_token_hash, a1.qr_nonce)
+    entropy_chars = set(token)
+    assert len(entropy_chars) > 10 and math.log2(64) * len(token) >= 128
+
+
+def test_reissued_token_stops_the_old_plate(app, world):
+    a1 = world["hh"]["a1"]
+    old = _url(app, a1).replace("http://jf.test", "")
+    client = app.test_client()
+    assert client.get(old).status_code == 200
+    assign_token(a1)
+    db.session.commit()
+    assert client.get(old).status_code == 404
+    assert client.get(_url(app, a1).replace("http://jf.test", "")).status_code == 200
+
+
+def test_moved_household_page_is_closed(app, world):
+    a1 = world["hh"]["a1"]
+    url = _url(app, a1).replace("http://jf.test", "")
+    a1.status = "moved"
+    db.session.commit()
+    assert app.test_client().get(url).status_code == 404
+
+
+def test_door_plates_print_each_house_number(app, world, login):
+    resp = login("scorer").get(f"/villages/{world['village_a'].id}/plates"
+                               f"?group={world['g_a1'].id}")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert html.count("<svg") == 3 and html.count('class="plate"') == 3
+    for h in ("a1", "a2", "a3"):
+        assert f'{world["hh"][h].house_number} 号' in html
+    assert world["hh"]["a4"].head_name not in html
+    resp = login("scorer").get(f"/villages/{world['village_a'].id}/plates"
+                               f"?group={world['g_b1'].id}")
+    assert resp.status_code == 404

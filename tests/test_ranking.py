@@ -1,0 +1,78 @@
+"""One ranking function; ties break by points, then who reached them first, then id."""
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from app.boards.queries import village_board
+from app.extensions import db
+from app.scoring.periods import month_period, parse_month
+from app.scoring.queries import rank_of, standings
+from app.scoring.services import post_entry, reverse_entry
+from tests.conftest import item
+
+T0 = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)
+NOV = parse_month("2026-11")
+
+
+def _post(world, hh, name, minutes, day=date(2026, 11, 2), **kw):
+    return post_entry(household=world["hh"][hh], item_id=item(world["village_a"], name).id,
+                      deed_date=day, recorded_by=world["users"]["scorer"],
+                      recorded_at=T0 + timedelta(minutes=minutes), **kw)
+
+
+def test_tie_break_points_then_first_reached_then_id(world):
+    _post(world, "a3", "红白喜事简办", 1)          # 5 points, reached first
+    _post(world, "a2", "红白喜事简办", 2)          # 5 points, reached later
+    _post(world, "a1", "红白喜事简办", 3)
+    _post(world, "a1", "义务巡逻", 4)              # 5.5 points: top
+    db.session.commit()
+    order = [s.household_id for s in standings(world["village_a"].id)]
+    hh = world["hh"]
+    assert order[:3] == [hh["a1"].id, hh["a3"].id, hh["a2"].id]
+    assert order[3] == hh["a4"].id              # no entries: 0 points, last
+    # same points and same time: lower id first
+    _post(world, "a4", "红白喜事简办", 2)
+    db.session.commit()
+    table = standings(world["village_a"].id)
+    assert hh["a2"].id < hh["a4"].id
+    assert [s.household_id for s in table[1:4]] == [hh["a3"].id, hh["a2"].id, hh["a4"].id]
+    assert [s.rank for s in table] == [1, 2, 3, 4]
+
+
+def test_rank_on_pages_agrees_with_the_board(app, world, login):
+    _post(world, "a2", "拾金不昧", 1, points="9")
+    _post(world, "a1", "红白喜事简办", 2)
+    db.session.commit()
+    board = village_board(world["village_a"].id, NOV)
+    assert [s.household_id for s in board.red] == [world["hh"]["a2"].id, world["hh"]["a1"].id]
+    assert rank_of(world["hh"]["a1"]) == (2, 4)
+    html = login("scorer").get(f"/households/{world['hh']['a1'].id}").get_data(as_text=True)
+    assert 'data-testid="rank">2<' in html
+
+
+def test_black_board_lists_net_deductions_of_the_month(world):
+    _post(world, "a1", "焚烧秸秆或垃圾", 1)                       # -5
+    d = _post(world, "a2", "乱堆乱放", 2)                          # -2, then reversed
+    reverse_entry(d, reason="误扣", recorded_by=world["users"]["scorer"])
+    _post(world, "a3", "乱堆乱放", 3)                              # -2
+    _post(world, "a3", "红白喜事简办", 4)                          # +5: net +3, still deducted
+    _post(world, "a4", "乱堆乱放", 5, day=date(2026, 10, 30))      # October
+    db.session.commit()
+    board = village_board(world["village_a"].id, NOV)
+    assert [(s.household_id, s.deductions) for s in board.black] == [
+        (world["hh"]["a1"].id, Decimal("-5.00")), (world["hh"]["a3"].id, Decimal("-2.00"))]
+    assert [s.household_id for s in board.red] == [world["hh"]["a3"].id]
+    october = village_board(world["village_a"].id, month_period(date(2026, 10, 1)))
+    assert [s.household_id for s in october.black] == [world["hh"]["a4"].id]
+
+
+def test_board_page_renders_both_boards(app, world, login):
+    _post(world, "a1", "焚烧秸秆或垃圾", 1)
+    _post(world, "a2", "红白喜事简办", 2)
+    db.session.commit()
+    resp = login("auditor").get(f"/villages/{world['village_a'].id}/board?month=2026-11")
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    red = html.split('data-testid="red-board"')[1].split("</table>")[0]
+    black = html.split('data-testid="black-board"')[1].split("</table>")[0]
+    assert "王五" in red and "张小三" not in red
+    assert "张小三" in black and "-5" in black

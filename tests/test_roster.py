@@ -1,0 +1,106 @@
+"""Roster import: all or nothing, errors by row and column in Chinese, idempotent."""
+import io
+
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.households.models import Household, HouseholdMember
+
+HEADER = ["门牌号", "村民小组", "户主", "家庭成员", "联系电话"]
+
+
+def xlsx(rows, header=HEADER):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def upload(client, village, data, name="roster.xlsx"):
+    return client.post(f"/villages/{village.id}/roster/import",
+                       data={"file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def count(village):
+    return db.session.scalar(select(func.count(Household.id))
+                             .where(Household.village_id == village.id))
+
+
+GOOD = [
+    [101, "第一村民小组", "刘德华", "刘一、刘二", 13912345678],
+    ["102", "第三村民小组", "𠮷祥", "", ""],
+    ["东3-2", "第一村民小组", "龘龘", "甲,乙，丙", "0791-88888888"],
+]
+
+
+def test_template_download_is_the_import_format(app, world, login):
+    resp = login("vadmin").get(f"/villages/{world['village_a'].id}/roster/template.xlsx")
+    assert resp.status_code == 200
+    ws = load_workbook(io.BytesIO(resp.data)).worksheets[0]
+    assert [c.value for c in ws[1]] == HEADER
+
+
+def test_import_creates_then_reimport_changes_nothing(app, world, login):
+    v, client = world["village_a"], login("vadmin")
+    before = count(v)
+    resp = upload(client, v, xlsx(GOOD))
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "新建 3 户" in html and "第三村民小组" in html
+    assert count(v) == before + 3
+    h = db.session.scalar(select(Household).where(Household.house_number == "101"))
+    assert (h.head_name, h.phone, h.member_names, h.name_initials) == \
+        ("刘德华", "13912345678", ["刘一", "刘二"], "ldh")
+    members_before = db.session.scalar(select(func.count(HouseholdMember.id)))
+    resp = upload(client, v, xlsx(GOOD))
+    assert "新建 0 户，更新 0 户，未变 3 户" in resp.get_data(as_text=True)
+    assert count(v) == before + 3
+    assert db.session.scalar(select(func.count(HouseholdMember.id))) == members_before
+    # the export reads back as the same roster
+    data = client.get(f"/villages/{v.id}/roster/export.xlsx").data
+    resp = upload(client, v, data)
+    assert f"未变 {before + 3} 户" in resp.get_data(as_text=True)
+
+
+def test_errors_listed_by_row_and_column_and_nothing_imported(app, world, login):
+    v, client = world["village_a"], login("vadmin")
+    before = count(v)
+    rows = GOOD + [
+        ["", "第一村民小组", "无门牌", "", ""],                   # row 5
+        ["101", "第一村民小组", "重复", "", ""],                  # row 6
+        ["201", "第一村民小组", "", "", "12345"],                 # row 7
+        ["202", "第一村民小组", "=HYPERLINK(\"x\")", "", ""],     # row 8
+        [None, None, None, None, None],                          # blank: skipped
+    ]
+    html = upload(client, v, xlsx(rows)).get_data(as_text=True)
+    assert "没有导入任何数据" in html
+    for expected in ["第 5 行", "门牌号不能为空", "第 6 行", "与第 2 行重复", "第 7 行",
+                     "户主姓名不能为空", "不是有效的手机号", "第 8 行", "不能使用公式"]:
+        assert expected in html, expected
+    assert count(v) == before
+
+
+def test_not_a_workbook_or_wrong_header(app, world, login):
+    v, client = world["village_a"], login("vadmin")
+    html = upload(client, v, b"PK\x03\x04 not really", name="x.xlsx").get_data(as_text=True)
+    assert "不是有效的 Excel" in html
+    html = upload(client, v, b"hello", name="x.csv").get_data(as_text=True)
+    assert "只能导入 .xlsx" in html
+    html = upload(client, v, xlsx(GOOD, header=["门牌", "组", "户主"])).get_data(as_text=True)
+    assert "表头缺少“门牌号”列" in html
+    html = upload(client, v, xlsx([])).get_data(as_text=True)
+    assert "没有任何一户" in html
+
+
+def test_reimport_updates_changed_rows_only(app, world, login):
+    v, client = world["village_a"], login("vadmin")
+    upload(client, v, xlsx(GOOD))
+    changed = [list(r) for r in GOOD]
+    changed[0][4] = "13900000000"
+    html = upload(client, v, xlsx(changed)).get_data(as_text=True)
+    assert "更新 1 户，未变 2 户" in html
