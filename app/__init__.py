@@ -78,7 +78,7 @@ def create_app(config=None):
 
 
 def _register_template_helpers(app):
-    from app.scoring.format import fmt_points
+    from app.points import fmt_points
     from app.scoring.periods import to_local
 
     app.jinja_env.filters["points"] = fmt_points

@@ -15,8 +15,9 @@ bp = Blueprint("boards", __name__)
 def village(village_id):
     """Red and black boards of a month (?month=YYYY-MM, default this month)."""
     village = village_or_404(village_id, scope())
-    period = parse_month(request.args.get("month")) or month_period(local_today())
+    today = local_today()
+    period = parse_month(request.args.get("month")) or month_period(today)
     board = village_board(village.id, period, current_app.config["RED_BOARD_SIZE"])
+    following = month_period(period.end) if period.end <= today else None
     return render_template("boards/village.html", village=village, board=board,
-                           prev=previous_month(period),
-                           next=month_period(period.end))
+                           prev=previous_month(period), next=following)

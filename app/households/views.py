@@ -67,7 +67,8 @@ def plates(village_id):
             url = public_url(h)
             cards.append({"household": h, "qr": qr_svg(url)})
     return render_template("households/plates.html", village=village, groups=groups,
-                           group=group, cards=cards)
+                           group=group, cards=cards,
+                           public_base_configured=bool(current_app.config["PUBLIC_BASE_URL"]))
 
 
 @bp.route("/villages/<int:village_id>/roster/template.xlsx")

@@ -8,16 +8,33 @@ items); the other rows arrive with issue 3.
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from app.points import fmt_points
+
 CENT = Decimal("0.01")
 
 
-class Refusal(Exception):
-    """The engine refuses a deed. ``code`` is stable for programs; ``message`` is Chinese."""
+def N_(msgid: str) -> str:
+    """Mark a message for translation without translating it here (the engine is pure)."""
+    return msgid
 
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
+
+class Refusal(Exception):
+    """The engine refuses a deed.
+
+    ``code`` is stable for programs; ``template`` is a Chinese gettext msgid with
+    ``%(name)s`` placeholders filled from ``params``; ``message`` is the Chinese text. Views
+    show ``app.i18n.refusal_text(exc)``, which translates the template into the user's locale.
+    """
+
+    def __init__(self, code: str, template: str, **params):
         self.code = code
-        self.message = message
+        self.template = template
+        self.params = params
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return self.template % self.params if self.params else self.template
 
 
 @dataclass(frozen=True)
@@ -70,9 +87,9 @@ def to_points(value) -> Decimal:
     try:
         d = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise Refusal("bad_points", "分值必须是数字") from None
+        raise Refusal("bad_points", N_("分值必须是数字")) from None
     if not d.is_finite() or d != d.quantize(CENT):
-        raise Refusal("bad_points", "分值最多保留两位小数")
+        raise Refusal("bad_points", N_("分值最多保留两位小数"))
     return d.quantize(CENT)
 
 
@@ -85,27 +102,35 @@ def judge(item: ItemRule, state: HouseholdState, deed: Deed) -> Judgement:
     once-only item is already held ("once_only").
     """
     if not state.active:
-        raise Refusal("inactive", "该户已迁出或合并，不能再记分")
+        raise Refusal("inactive", N_("该户已迁出或合并，不能再记分"))
     if not isinstance(deed.quantity, int) or not 1 <= deed.quantity <= 100:
-        raise Refusal("bad_quantity", "次数必须是 1 到 100 的整数")
+        raise Refusal("bad_quantity", N_("次数必须是 1 到 100 的整数"))
     if item.once_only:
         if item.code in state.held_once_only:
-            raise Refusal("once_only", f"“{item.name}”每户只能记一次，该户已获得")
+            raise Refusal("once_only", N_("“%(item)s”每户只能记一次，该户已获得"),
+                          item=item.name)
         if deed.quantity != 1:
-            raise Refusal("bad_quantity", f"“{item.name}”每户只能记一次")
+            raise Refusal("bad_quantity", N_("“%(item)s”每户只能记一次"), item=item.name)
     if item.kind == "range":
         if deed.points is None:
-            raise Refusal("out_of_range", f"请填写分值（{item.min_points}～{item.max_points}）")
+            raise Refusal("out_of_range", N_("请填写分值（%(low)s～%(high)s）"),
+                          low=fmt_points(item.min_points, sign=False),
+                          high=fmt_points(item.max_points, sign=False))
         unit = to_points(deed.points)
         if not item.min_points <= unit <= item.max_points:
-            raise Refusal("out_of_range",
-                          f"分值 {unit} 超出该项范围 {item.min_points}～{item.max_points}")
-        reason = f"评议小组在 {item.min_points}～{item.max_points} 分内评定 {unit} 分"
+            raise Refusal("out_of_range", N_("分值 %(value)s 超出该项范围 %(low)s～%(high)s"),
+                          value=fmt_points(unit, sign=False),
+                          low=fmt_points(item.min_points, sign=False),
+                          high=fmt_points(item.max_points, sign=False))
+        reason = (f"评议小组在 {fmt_points(item.min_points, sign=False)}～"
+                  f"{fmt_points(item.max_points, sign=False)} 分内评定 "
+                  f"{fmt_points(unit, sign=False)} 分")
     else:
         unit = to_points(item.points)
         if deed.points is not None and to_points(deed.points) != unit:
-            raise Refusal("fixed_points", f"该项分值固定为 {unit} 分")
-        reason = f"按细则记 {unit} 分"
+            raise Refusal("fixed_points", N_("该项分值固定为 %(points)s 分"),
+                          points=fmt_points(unit))
+        reason = f"按细则记 {fmt_points(unit)} 分"
     total = (unit * deed.quantity).quantize(CENT)
     if deed.quantity > 1:
         reason += f" × {deed.quantity} 次"

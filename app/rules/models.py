@@ -3,6 +3,7 @@
 Points are ``Numeric(10, 2)``: exact decimals, halves and quarters allowed, never floats.
 """
 from app.extensions import db
+from app.points import fmt_points
 
 POINTS = db.Numeric(10, 2)
 ITEM_KINDS = ("fixed", "range")
@@ -89,7 +90,6 @@ class RuleItem(db.Model):
     @property
     def points_label(self) -> str:
         """The points as a rulebook prints them: "+5", "-2", "5～10"."""
-        from app.scoring.format import fmt_points
         if self.kind == "range":
             low, high = (fmt_points(v, sign=False) for v in (self.min_points, self.max_points))
             return f"{low}～{high}"

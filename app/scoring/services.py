@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules import queries as rules_q
-from app.rules.engine import Deed, HouseholdState, Refusal, judge
+from app.rules.engine import N_, Deed, HouseholdState, Refusal, judge
 from app.scoring.models import HouseholdBalance, LedgerEntry
 from app.scoring.periods import local_today, month_period
 
@@ -95,13 +95,14 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
     if first is not None:
         return first
     if deed_date > local_today():
-        raise Refusal("future_date", "事情发生日期不能晚于今天")
+        raise Refusal("future_date", N_("事情发生日期不能晚于今天"))
     version = rules_q.version_in_force(household.village, deed_date)
     if version is None:
-        raise Refusal("no_rulebook", f"{deed_date} 没有生效的积分细则")
+        raise Refusal("no_rulebook", N_("%(date)s 没有生效的积分细则"), date=str(deed_date))
     item = rules_q.item_in_version(version, item_id)
     if item is None:
-        raise Refusal("item_not_in_force", f"该评分项不在 {deed_date} 生效的细则中")
+        raise Refusal("item_not_in_force", N_("该评分项不在 %(date)s 生效的细则中"),
+                      date=str(deed_date))
     _lock_balance(household.id)
     state = HouseholdState(active=household.status == "active",
                            held_once_only=held_once_only(household.id))
@@ -134,15 +135,15 @@ def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
         return first
     reason = (reason or "").strip()
     if not reason:
-        raise Refusal("reason_required", "请填写冲正原因")
+        raise Refusal("reason_required", N_("请填写冲正原因"))
     if entry.kind != "score":
-        raise Refusal("not_reversible", "冲正记录不能再冲正")
+        raise Refusal("not_reversible", N_("冲正记录不能再冲正"))
     _lock_balance(entry.household_id)
     already = db.session.execute(
         select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id)
     ).scalar_one_or_none()
     if already is not None:
-        raise Refusal("already_reversed", "该记录已经冲正过")
+        raise Refusal("already_reversed", N_("该记录已经冲正过"))
     reversal = LedgerEntry(
         household_id=entry.household_id, village_id=entry.village_id, kind="reversal",
         direction=entry.direction, rulebook_version_id=entry.rulebook_version_id,
@@ -157,4 +158,4 @@ def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
     try:
         return _insert(reversal)
     except IntegrityError:
-        raise Refusal("already_reversed", "该记录已经冲正过") from None
+        raise Refusal("already_reversed", N_("该记录已经冲正过")) from None

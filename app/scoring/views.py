@@ -6,12 +6,13 @@ from flask_login import current_user
 from app.accounts.access import require, scope
 from app.extensions import db
 from app.households.queries import household_or_404
+from app.i18n import refusal_text
 from app.regions.queries import get_scoped_or_404
 from app.rules.engine import Refusal
 from app.rules.queries import version_in_force
 from app.scoring import services
 from app.scoring.forms import ReverseForm, ScoreForm
-from app.scoring.format import fmt_points
+from app.points import fmt_points
 from app.scoring.models import LedgerEntry
 from app.scoring.periods import local_today
 
@@ -50,9 +51,9 @@ def score(household_id):
             db.session.rollback()
             field = _FIELD_OF.get(exc.code)
             if field:
-                getattr(form, field).errors = [exc.message]
+                getattr(form, field).errors = [refusal_text(exc)]
             else:
-                form_error = exc.message
+                form_error = refusal_text(exc)
     return render_template("scoring/score.html", household=household, form=form,
                            version=version, form_error=form_error)
 
@@ -73,6 +74,6 @@ def reverse(entry_id):
             return redirect(url_for("households.show", household_id=entry.household_id))
         except Refusal as exc:
             db.session.rollback()
-            form_error = exc.message
+            form_error = refusal_text(exc)
     return render_template("scoring/reverse.html", entry=entry, form=form,
                            form_error=form_error)

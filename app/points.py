@@ -1,4 +1,4 @@
-"""Formatting of points for people: exact, without trailing zeros."""
+"""Points for people: exact decimals formatted without trailing zeros (pure, no Flask)."""
 from decimal import Decimal
 
 
