@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install db demo translations clean
+.PHONY: run test install db demo translations messages clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ install: $(VENV)/.installed   ## create the virtual environment and install the 
 
 translations: install          ## compile the message catalogs (.po -> .mo)
 	$(BIN)/pybabel compile -d app/translations
+
+messages: install             ## re-extract UI strings and merge them into the catalogs
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location \
+	  -o app/translations/messages.pot .
+	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
 
 db: install translations      ## apply the migrations (SQLite under instance/, or $$DATABASE_URL)
 	$(FLASK) db upgrade

@@ -8,11 +8,29 @@ import os
 from datetime import date
 
 import pytest
+from flask import g
+from flask.testing import FlaskClient
 
 from app import create_app
 from app.extensions import db
 
 TEST_DB = os.environ.get("TEST_DATABASE_URL")
+
+
+class FreshGClient(FlaskClient):
+    """A test client whose every request starts with an empty ``g``.
+
+    The ``app`` fixture keeps one app context pushed for the whole test (so tests share the
+    request's database session), and Flask reuses that context for test-client requests; ``g``
+    would otherwise carry one request's logged-in user or locale into the next.
+    """
+
+    def open(self, *args, **kwargs):
+        g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.__dict__.clear()
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +41,7 @@ def _app(tmp_path_factory):
                       "PUBLIC_BASE_URL": "http://jf.test",
                       # fast hashes for test users only; the app uses scrypt
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    app.test_client_class = FreshGClient
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -4,7 +4,7 @@ matches the .po.
 
 When a test here says a string is missing, update and recompile the catalog:
 
-    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location \
+    .venv/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --no-location \
         -o app/translations/messages.pot .
     .venv/bin/pybabel update -i app/translations/messages.pot -d app/translations
     (translate the new entries in app/translations/en/LC_MESSAGES/messages.po; check and
@@ -61,7 +61,7 @@ def _extract(tmp_path):
     pot = tmp_path / "messages.pot"
     CommandLineInterface().run([
         "pybabel", "-q", "extract", "-F", os.path.join(ROOT, "babel.cfg"),
-        "-k", "_l", "-k", "lazy_gettext", "--no-location", "-o", str(pot), ROOT])
+        "-k", "_l", "-k", "lazy_gettext", "-k", "N_", "--no-location", "-o", str(pot), ROOT])
     with open(pot, "rb") as f:
         return read_po(f)
 
@@ -190,7 +190,7 @@ def test_compiled_catalog_matches_the_po():
     for m in _read_po():
         if not m.id or m.fuzzy:  # fuzzy entries are left out of the .mo (and fail above)
             continue
-        got = compiled.get(m.id)
+        got = compiled.get(m.id, context=m.context)
         if got is None or got.string != m.string:
             stale.append(m.id)
     assert stale == [], f"{MO} is out of date; run `pybabel compile -d app/translations`"

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from zipfile import BadZipFile
 
+from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -57,7 +58,7 @@ def template_workbook() -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "花名册"
-    for col, (_, label) in enumerate(COLUMNS, start=1):
+    for col, (_key, label) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=col, value=label)
         cell.font = _header_font()
         ws.column_dimensions[get_column_letter(col)].width = 18 if col != 4 else 30
@@ -83,7 +84,7 @@ def export_workbook(households) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = "花名册"
-    ws.append([label for _, label in COLUMNS])
+    ws.append([label for _key, label in COLUMNS])
     for cell in ws[1]:
         cell.font = _header_font()
     for h in households:
@@ -108,27 +109,29 @@ def _text(value):
 def parse_roster(data: bytes):
     """Parse and validate a roster workbook; return a list of RosterRow.
 
-    Raises RosterError listing every problem by row and column (Chinese messages) when the
+    Raises RosterError listing every problem by row and column (messages in the current
+    locale, Chinese by default) when the
     file is not an xlsx workbook, the header is wrong, or any row is invalid.
     """
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (BadZipFile, OSError, KeyError, ValueError, TypeError):
-        raise RosterError([(None, None, "文件不是有效的 Excel 工作簿（.xlsx），请用模板填写")]) \
+        raise RosterError([(None, None, _("文件不是有效的 Excel 工作簿（.xlsx），请用模板填写"))]) \
             from None
     ws = wb.worksheets[0]
     rows = ws.iter_rows(values_only=True)
     header = [_text(v) for v in next(rows, ())]
-    labels = [label for _, label in COLUMNS]
+    labels = [label for _key, label in COLUMNS]
     index = {}
     for label in labels:
         if label not in header:
-            raise RosterError([(1, None, f"表头缺少“{label}”列，请使用下载的模板")])
+            raise RosterError([(1, None, _("表头缺少“%(column)s”列，请使用下载的模板",
+                                           column=label))])
         index[label] = header.index(label)
     errors, parsed, seen = [], [], {}
     for rownum, values in enumerate(rows, start=2):
         if rownum - 1 > MAX_ROWS:
-            errors.append((rownum, None, f"一次最多导入 {MAX_ROWS} 户"))
+            errors.append((rownum, None, _("一次最多导入 %(n)s 户", n=MAX_ROWS)))
             break
         cells = {label: (values[index[label]] if index[label] < len(values) else None)
                  for label in labels}
@@ -137,30 +140,32 @@ def parse_roster(data: bytes):
         row_errors = []
         for label, value in cells.items():
             if isinstance(value, str) and value.startswith("="):
-                row_errors.append((rownum, label, "不能使用公式，请填写数值或文字"))
+                row_errors.append((rownum, label, _("不能使用公式，请填写数值或文字")))
         text = {label: _text(v) for label, v in cells.items()}
         house, group, head = text["门牌号"], text["村民小组"], text["户主"]
         if not house:
-            row_errors.append((rownum, "门牌号", "门牌号不能为空"))
+            row_errors.append((rownum, "门牌号", _("门牌号不能为空")))
         elif len(house) > 32:
-            row_errors.append((rownum, "门牌号", "门牌号不能超过 32 个字"))
+            row_errors.append((rownum, "门牌号", _("门牌号不能超过 32 个字")))
         elif house in seen:
-            row_errors.append((rownum, "门牌号", f"门牌号 {house} 与第 {seen[house]} 行重复"))
+            row_errors.append((rownum, "门牌号", _("门牌号 %(house)s 与第 %(row)s 行重复",
+                                                     house=house, row=seen[house])))
         if not group:
-            row_errors.append((rownum, "村民小组", "村民小组不能为空"))
+            row_errors.append((rownum, "村民小组", _("村民小组不能为空")))
         elif len(group) > 64:
-            row_errors.append((rownum, "村民小组", "村民小组名称太长"))
+            row_errors.append((rownum, "村民小组", _("村民小组名称太长")))
         if not head:
-            row_errors.append((rownum, "户主", "户主姓名不能为空"))
+            row_errors.append((rownum, "户主", _("户主姓名不能为空")))
         elif len(head) > 64 or any(ch.isdigit() for ch in head):
-            row_errors.append((rownum, "户主", "户主姓名不能含数字，且不能超过 64 个字"))
+            row_errors.append((rownum, "户主", _("户主姓名不能含数字，且不能超过 64 个字")))
         members = [m for m in _SPLIT.split(text["家庭成员"]) if m]
         if any(len(m) > 64 for m in members) or len(members) > 30:
-            row_errors.append((rownum, "家庭成员", "家庭成员姓名太长或人数过多（最多 30 人）"))
+            row_errors.append((rownum, "家庭成员", _("家庭成员姓名太长或人数过多（最多 30 人）")))
         phone = text["联系电话"].replace(" ", "")
         if phone and not _PHONE.match(phone):
             row_errors.append((rownum, "联系电话",
-                               f"“{text['联系电话']}”不是有效的手机号或固定电话"))
+                               _("“%(phone)s”不是有效的手机号或固定电话",
+                                 phone=text["联系电话"])))
         if row_errors:
             errors.extend(row_errors)
             continue
@@ -171,7 +176,7 @@ def parse_roster(data: bytes):
     if errors:
         raise RosterError(errors)
     if not parsed:
-        raise RosterError([(None, None, "文件里没有任何一户，请按模板填写后再导入")])
+        raise RosterError([(None, None, _("文件里没有任何一户，请按模板填写后再导入"))])
     return parsed
 
 

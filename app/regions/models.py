@@ -1,10 +1,12 @@
 """The region tree (行政区划): one table, materialized paths for scoping."""
+from flask_babel import lazy_gettext as _l
+
 from app.extensions import db
 
 LEVELS = ("city", "county", "township", "village", "group")
 LEVEL_NAMES = {
-    "city": "市", "county": "县（区）", "township": "乡镇（街道）",
-    "village": "村", "group": "村民小组",
+    "city": _l("市"), "county": _l("县（区）"), "township": _l("乡镇（街道）"),
+    "village": _l("村"), "group": _l("村民小组"),
 }
 
 
