@@ -37,15 +37,44 @@ def demo_accounts():
     _print_accounts()
 
 
-@ledger_cli.command("check")
-def ledger_check():
-    """Recompute every household's balance from its entries; exit 1 on any difference."""
-    from app.scoring.checks import balance_faults
-    faults = balance_faults()
-    for household_id, stored, computed in faults:
-        click.echo(f"household {household_id}: stored {stored} != entries {computed}")
+@ledger_cli.command("verify")
+@click.option("--village", "village_code", help="只检查这个村（村的代码）/ one village's code")
+def ledger_verify(village_code):
+    """Recompute hash chains, statuses and balances; report the first row that disagrees
+    (with its id) and exit 1 on any fault. Prints each village's chain head."""
+    from app.regions.models import Region
+    from app.scoring.chain import chain_head
+    from app.scoring.checks import verify
+    village_id = None
+    if village_code:
+        village = Region.query.filter_by(code=village_code, level="village").one_or_none()
+        if village is None:
+            click.echo(f"no village with code {village_code}", err=True)
+            sys.exit(2)
+        village_id = village.id
+    faults = verify(village_id)
+    for fault in faults:
+        click.echo(f"FAULT {fault}")
+    villages = [village_id] if village_id else sorted(
+        {v for (v,) in db.session.execute(db.select(Region.id).where(Region.level == "village"))})
+    for vid in villages:
+        seq, head = chain_head(vid)
+        if seq:
+            click.echo(f"chain head village {vid}: seq {seq} {head}")
     click.echo(f"{len(faults)} fault(s)")
     sys.exit(1 if faults else 0)
+
+
+@ledger_cli.command("confirm-due")
+def ledger_confirm_due():
+    """Confirm every entry whose public notice has ended (run daily, e.g. from cron)."""
+    from app.regions.models import Region
+    from app.review.services import confirm_due
+    total = 0
+    for (vid,) in db.session.execute(db.select(Region.id).where(Region.level == "village")):
+        total += confirm_due(vid)
+    db.session.commit()
+    click.echo(f"confirmed {total} entr{'y' if total == 1 else 'ies'}")
 
 
 def register_cli(app):

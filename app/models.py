@@ -3,4 +3,7 @@ from app.accounts.models import User  # noqa: F401
 from app.households.models import Household, HouseholdMember  # noqa: F401
 from app.regions.models import Region  # noqa: F401
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion  # noqa: F401
-from app.scoring.models import HouseholdBalance, LedgerEntry  # noqa: F401
+from app.evidence.models import Evidence  # noqa: F401
+from app.review.models import Objection, SelfReport  # noqa: F401
+from app.scoring.models import (EntryTransition, HouseholdBalance, LedgerChain,  # noqa: F401
+                                LedgerEntry, VillageSettings)

@@ -71,6 +71,6 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path):
     again = subprocess.run(flask + ["demo", "load"], cwd=root, env=env, capture_output=True,
                            text=True)
     assert "未载入" in again.stdout
-    verify = subprocess.run(flask + ["ledger", "check"], cwd=root, env=env,
+    verify = subprocess.run(flask + ["ledger", "verify"], cwd=root, env=env,
                             capture_output=True, text=True)
     assert verify.returncode == 0 and "0 fault(s)" in verify.stdout

@@ -26,6 +26,8 @@ class User(UserMixin, db.Model):
     role = db.Column(db.String(32), nullable=False)
     region_id = db.Column(db.Integer, db.ForeignKey("region.id"), nullable=False, index=True)
     phone = db.Column(db.String(32))
+    # The cadre's own household, if they live in the village: nobody scores their own family.
+    household_id = db.Column(db.Integer, db.ForeignKey("household.id"))
     is_active_flag = db.Column("is_active", db.Boolean, nullable=False, default=True)
     created_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
 

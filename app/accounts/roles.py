@@ -3,7 +3,8 @@
 Role -> the region level it is held at, and its permissions:
 
 - village_scorer (村评分员): scores households of its village.
-- village_admin (村管理员): scores, manages the roster and door plates of its village.
+- village_admin (村管理员): scores, reviews (second person, objections, self-reports),
+  manages the roster and door plates of its village.
 - township_auditor (乡镇审核员): reads everything in its township; writes nothing.
 - county_official / city_official (县级/市级): read roll-ups and ledgers below them.
 - system_admin (系统管理员): everything, city-wide.
@@ -12,11 +13,13 @@ from flask_babel import lazy_gettext as _l
 
 ROLES = {
     "village_scorer": {"level": "village", "perms": {"view", "score"}},
-    "village_admin": {"level": "village", "perms": {"view", "score", "manage_households"}},
+    "village_admin": {"level": "village",
+                      "perms": {"view", "score", "review", "manage_households"}},
     "township_auditor": {"level": "township", "perms": {"view"}},
     "county_official": {"level": "county", "perms": {"view"}},
     "city_official": {"level": "city", "perms": {"view"}},
-    "system_admin": {"level": "city", "perms": {"view", "score", "manage_households", "admin"}},
+    "system_admin": {"level": "city",
+                     "perms": {"view", "score", "review", "manage_households", "admin"}},
 }
 
 ROLE_LABELS = {

@@ -63,7 +63,8 @@ class Category(db.Model):
 class RuleItem(db.Model):
     """A rule item. ``kind`` fixed: ``points`` each time (negative = deduction);
     range: the panel picks a value in ``min_points..max_points``. ``once_only`` items are
-    given to a household at most once (reversed ones don't count)."""
+    given to a household at most once (reversed ones don't count). ``needs_review`` entries
+    wait for a second person before their public notice."""
 
     __tablename__ = "rule_item"
 
@@ -77,6 +78,7 @@ class RuleItem(db.Model):
     min_points = db.Column(POINTS)
     max_points = db.Column(POINTS)
     once_only = db.Column(db.Boolean, nullable=False, default=False)
+    needs_review = db.Column(db.Boolean, nullable=False, default=False)
     note = db.Column(db.Text)
     position = db.Column(db.Integer, nullable=False, default=0)
 

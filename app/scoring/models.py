@@ -1,14 +1,32 @@
-"""The ledger (台账): append-only entries and the balances kept beside them.
+"""The ledger (台账): append-only entries, their status transitions, the per-village hash
+chain, and the balances kept beside them.
 
-Nothing here is updated or deleted once written: a mistaken entry is cancelled by a reversal
-entry (冲正) that points at it. Balances are updated in the same transaction as each entry.
+An entry's content never changes once written: a mistaken entry is cancelled by a reversal
+entry (冲正) that points at it. Only ``status`` moves, and every move is itself an appended
+``EntryTransition``. Entries and transitions of a village form one hash chain (``seq``,
+``prev_hash``, ``hash``) whose head is kept in ``LedgerChain``; appends are serialized per
+village by locking that row. Balances are updated in the same transaction as each append.
 """
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules.models import POINTS
 
-ENTRY_KINDS = ("score", "reversal")
-DIRECTIONS = ("award", "deduction")
+ENTRY_KINDS = ("score", "reversal", "spend")
+DIRECTIONS = ("award", "deduction", "spend")
+# Workflow (issue 4): awaiting_review -> under_notice -> confirmed; an objection holds an
+# entry; a declined or cancelled entry counts nowhere.
+PENDING = ("awaiting_review", "under_notice", "held")
+STATUSES = PENDING + ("confirmed", "declined", "cancelled")
+
+
+class LedgerChain(db.Model):
+    """Head of a village's hash chain: the last ``seq`` used and the hash of that row."""
+
+    __tablename__ = "ledger_chain"
+
+    village_id = db.Column(db.Integer, db.ForeignKey("region.id"), primary_key=True)
+    seq = db.Column(db.Integer, nullable=False, default=0)
+    head_hash = db.Column(db.String(64), nullable=False, default="")
 
 
 class LedgerEntry(db.Model):
@@ -16,15 +34,18 @@ class LedgerEntry(db.Model):
 
     Snapshots the item (code, name, category, unit points) as judged, so later rulebook edits
     never change history. ``points`` = ``unit_points`` x ``quantity`` (negative for a
-    deduction; a reversal carries the opposite of the entry it reverses). ``deed_date`` is the
-    local date of the deed and fixes the ``period`` (YYYY-MM) the entry counts in; a reversal
-    keeps the deed date of its original. ``recorded_at`` is UTC.
+    deduction or a spend; a reversal carries the opposite of the entry it reverses).
+    ``deed_date`` is the local date of the deed and fixes the ``period`` (YYYY-MM) the entry
+    counts in; a reversal keeps the deed date of its original. ``recorded_at`` is UTC.
+    ``notice_until`` is the local date the public notice ends (confirmed from that day on).
     """
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
         db.Index("ix_ledger_village_period", "village_id", "period"),
         db.Index("ix_ledger_household_id", "household_id", "id"),
+        db.Index("ix_ledger_village_status", "village_id", "status"),
+        db.UniqueConstraint("village_id", "seq"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -43,15 +64,22 @@ class LedgerEntry(db.Model):
     deed_date = db.Column(db.Date, nullable=False)
     period = db.Column(db.String(7), nullable=False)
     status = db.Column(db.String(16), nullable=False, default="confirmed")
+    notice_until = db.Column(db.Date)
     note = db.Column(db.Text)
     reason = db.Column(db.Text)
     recorded_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
     recorded_at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
     idempotency_key = db.Column(db.String(64), unique=True)
     reverses_id = db.Column(db.Integer, db.ForeignKey("ledger_entry.id"), unique=True)
+    evidence_id = db.Column(db.Integer, db.ForeignKey("evidence.id"))
+    seq = db.Column(db.Integer, nullable=False)
+    prev_hash = db.Column(db.String(64), nullable=False)
+    hash = db.Column(db.String(64), nullable=False)
 
     household = db.relationship("Household")
+    item = db.relationship("RuleItem")
     recorded_by = db.relationship("User")
+    evidence = db.relationship("Evidence")
     reverses = db.relationship("LedgerEntry", remote_side=[id], foreign_keys=[reverses_id],
                                backref=db.backref("reversed_by", uselist=False))
 
@@ -59,13 +87,47 @@ class LedgerEntry(db.Model):
     def is_reversal(self) -> bool:
         return self.kind == "reversal"
 
+    @property
+    def is_pending(self) -> bool:
+        return self.status in PENDING
+
+
+class EntryTransition(db.Model):
+    """A move of an entry from one status to another (the first has ``from_status`` None).
+
+    Appended to the village's hash chain like the entries themselves; an entry's ``status``
+    must always equal the ``to_status`` of its last transition.
+    """
+
+    __tablename__ = "entry_transition"
+    __table_args__ = (db.UniqueConstraint("village_id", "seq"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    entry_id = db.Column(db.Integer, db.ForeignKey("ledger_entry.id"), nullable=False,
+                         index=True)
+    village_id = db.Column(db.Integer, db.ForeignKey("region.id"), nullable=False)
+    from_status = db.Column(db.String(16))
+    to_status = db.Column(db.String(16), nullable=False)
+    by_user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
+    at = db.Column(db.DateTime(timezone=True), nullable=False, default=utcnow)
+    reason = db.Column(db.Text)
+    seq = db.Column(db.Integer, nullable=False)
+    prev_hash = db.Column(db.String(64), nullable=False)
+    hash = db.Column(db.String(64), nullable=False)
+
+    entry = db.relationship("LedgerEntry", backref=db.backref(
+        "transitions", order_by="EntryTransition.seq"))
+    by_user = db.relationship("User")
+
 
 class HouseholdBalance(db.Model):
-    """Running totals of a household, kept in the same transaction as every entry.
+    """Running totals of a household, kept in the same transaction as every append.
 
-    ``earned_score`` (累计积分) ranks households; ``spendable_balance`` (可用积分) is what the
-    points supermarket may spend. ``reached_at`` is the UTC time the earned score last changed:
-    the tie-break "who reached it first".
+    ``earned_score`` (累计积分): confirmed awards and deductions, for ranking and honours.
+    ``spendable_balance`` (可用积分): confirmed points less spends, for the points supermarket.
+    ``pending_points``: points awaiting review, under notice or held by an objection.
+    ``reached_at`` is the UTC time the earned score last changed: the tie-break "who reached it
+    first". ``entry_count`` counts every entry of the household, whatever its status.
     """
 
     __tablename__ = "household_balance"
@@ -73,7 +135,19 @@ class HouseholdBalance(db.Model):
     household_id = db.Column(db.Integer, db.ForeignKey("household.id"), primary_key=True)
     earned_score = db.Column(POINTS, nullable=False, default=0)
     spendable_balance = db.Column(POINTS, nullable=False, default=0)
+    pending_points = db.Column(POINTS, nullable=False, default=0)
     entry_count = db.Column(db.Integer, nullable=False, default=0)
     reached_at = db.Column(db.DateTime(timezone=True))
 
     household = db.relationship("Household", backref=db.backref("balance", uselist=False))
+
+
+class VillageSettings(db.Model):
+    """A village's ledger settings: ``notice_days`` of public notice (0: confirm at once) and
+    ``review_above`` (entries whose absolute points exceed it need a second person)."""
+
+    __tablename__ = "village_settings"
+
+    village_id = db.Column(db.Integer, db.ForeignKey("region.id"), primary_key=True)
+    notice_days = db.Column(db.Integer, nullable=False, default=7)
+    review_above = db.Column(POINTS)

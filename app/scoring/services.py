@@ -1,50 +1,67 @@
-"""Domain writes to the ledger: post an entry, reverse one. They flush, never commit.
+"""Domain writes to the ledger: post, reverse, spend, and move an entry's status.
+They flush, never commit.
 
-Each posting first takes the household's balance row with an UPDATE (a row lock on
-PostgreSQL, the write lock on SQLite), so postings for one household are serialized: checks
-such as once-only cannot race, and the balance changes in the same transaction as the entry.
+Every write first locks the village's hash chain (``chain.lock_chain``), so a village's
+writes are serialized: checks such as once-only cannot race, the chain has no gaps, and the
+balances change in the same transaction as the rows that justify them. A spend also uses a
+conditional UPDATE (``spendable_balance >= points``), so no interleaving can overspend, on
+PostgreSQL or SQLite.
 """
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules import queries as rules_q
-from app.rules.engine import N_, Deed, HouseholdState, Refusal, judge
-from app.scoring.models import HouseholdBalance, LedgerEntry
-from app.scoring.periods import local_today, month_period
+from app.rules.engine import N_, Deed, HouseholdState, Refusal, judge, to_points
+from app.scoring import chain
+from app.scoring.models import (PENDING, EntryTransition, HouseholdBalance, LedgerEntry,
+                                VillageSettings)
+from app.scoring.periods import local_today, month_period, to_local
 
 
 def ensure_balance(household) -> None:
     """Create the zero balance row of a new ``household`` (flushed)."""
     db.session.add(HouseholdBalance(household_id=household.id, earned_score=0,
-                                    spendable_balance=0, entry_count=0))
+                                    spendable_balance=0, pending_points=0, entry_count=0))
     db.session.flush()
 
 
-def _lock_balance(household_id: int) -> None:
-    """Take the household's balance row for this transaction (see module docstring)."""
-    result = db.session.execute(
-        update(HouseholdBalance).where(HouseholdBalance.household_id == household_id)
-        .values(earned_score=HouseholdBalance.earned_score)
-    )
-    if result.rowcount != 1:
-        raise LookupError(f"household {household_id} has no balance row")
+def village_settings(village_id: int) -> VillageSettings:
+    """The village's ledger settings (defaults when none were saved; not added)."""
+    found = db.session.get(VillageSettings, village_id)
+    return found or VillageSettings(village_id=village_id, notice_days=7, review_above=None)
 
 
-def _apply(entry: LedgerEntry) -> None:
-    """Add ``entry.points`` to its household's balances."""
-    values = {"earned_score": HouseholdBalance.earned_score + entry.points,
-              "spendable_balance": HouseholdBalance.spendable_balance + entry.points,
-              "entry_count": HouseholdBalance.entry_count + 1}
-    if entry.points != 0:
-        values["reached_at"] = entry.recorded_at
-    db.session.execute(update(HouseholdBalance)
-                       .where(HouseholdBalance.household_id == entry.household_id)
-                       .values(**values))
+def _effect(entry: LedgerEntry, status: str, sign: int = 1) -> dict:
+    """{balance column: Decimal delta} for ``entry`` counted in ``status`` (``sign`` -1 to
+    take it out again)."""
+    pts = Decimal(entry.points) * sign
+    if status == "confirmed":
+        deltas = {"spendable_balance": pts}
+        if entry.direction != "spend":
+            deltas["earned_score"] = pts
+        return deltas
+    if status in PENDING:
+        return {"pending_points": pts}
+    return {}
+
+
+def _update_balance(household_id: int, deltas: dict, *, count: int = 0, at=None) -> None:
+    """Add ``deltas`` (column -> Decimal) and ``count`` entries to a household's balances;
+    ``at`` becomes ``reached_at`` when the earned score changes."""
+    values = {col: getattr(HouseholdBalance, col) + delta
+              for col, delta in deltas.items() if delta}
+    if count:
+        values["entry_count"] = HouseholdBalance.entry_count + count
+    if "earned_score" in values and at is not None:
+        values["reached_at"] = at
+    if values:
+        db.session.execute(update(HouseholdBalance)
+                           .where(HouseholdBalance.household_id == household_id)
+                           .values(**values))
 
 
 def _by_key(key):
@@ -55,26 +72,71 @@ def _by_key(key):
     ).scalar_one_or_none()
 
 
-def _insert(entry: LedgerEntry) -> LedgerEntry:
-    """Insert ``entry`` in a savepoint; on a duplicate idempotency key return the first entry."""
-    try:
-        with db.session.begin_nested():
-            db.session.add(entry)
-    except IntegrityError:
-        first = _by_key(entry.idempotency_key)
-        if first is None:
-            raise
-        return first
-    _apply(entry)
+def _record(entry: LedgerEntry, status: str, by_user=None, reason=None) -> LedgerEntry:
+    """Append ``entry`` with its first transition and count it in the balances."""
+    entry.status = status
+    chain.append(entry)
+    _move_log(entry, None, status, by_user, reason, entry.recorded_at)
+    _update_balance(entry.household_id, _effect(entry, status), count=1, at=entry.recorded_at)
     return entry
 
 
+def _move_log(entry, from_status, to_status, by_user, reason, at):
+    chain.append(EntryTransition(entry_id=entry.id, village_id=entry.village_id,
+                                 from_status=from_status, to_status=to_status,
+                                 by_user_id=by_user.id if by_user else None, at=at,
+                                 reason=reason))
+
+
+def move(entry: LedgerEntry, to_status: str, *, by_user=None, reason: str | None = None,
+         at: datetime | None = None) -> LedgerEntry:
+    """Move ``entry`` to ``to_status``, appending the transition and shifting the balances.
+
+    The caller must hold the village's chain lock (every public service here takes it).
+    """
+    at = at or utcnow()
+    from_status = entry.status
+    if from_status == to_status:
+        return entry
+    deltas = _effect(entry, from_status, -1)
+    for col, delta in _effect(entry, to_status).items():
+        deltas[col] = deltas.get(col, Decimal(0)) + delta
+    entry.status = to_status
+    db.session.flush()
+    _move_log(entry, from_status, to_status, by_user, reason, at)
+    _update_balance(entry.household_id, deltas, at=at)
+    return entry
+
+
+def needs_review(item, household, recorded_by, points: Decimal, settings) -> bool:
+    """True when a second person must review: the rulebook marks the item, the amount is
+    above the village's ``review_above``, or the scorer is linked to the household (nobody
+    scores their own family)."""
+    if getattr(item, "needs_review", False):
+        return True
+    if settings.review_above is not None and abs(points) > settings.review_above:
+        return True
+    return recorded_by is not None and recorded_by.household_id == household.id
+
+
+def initial_status(settings, review: bool) -> tuple:
+    """(status, notice_until) for a new entry: review first, else the notice period (or
+    confirmed at once when the village has no notice period)."""
+    if review:
+        return "awaiting_review", None
+    if settings.notice_days <= 0:
+        return "confirmed", None
+    return "under_notice", local_today() + timedelta(days=settings.notice_days)
+
+
 def held_once_only(household_id: int) -> frozenset:
-    """Codes of once-only items the household holds (entries not reversed)."""
+    """Codes of once-only items the household holds (entries not reversed, declined or
+    cancelled)."""
     from app.rules.models import RuleItem
     reversal = db.aliased(LedgerEntry)
     stmt = (select(LedgerEntry.item_code).join(RuleItem, RuleItem.id == LedgerEntry.item_id)
             .where(LedgerEntry.household_id == household_id, LedgerEntry.kind == "score",
+                   LedgerEntry.status.notin_(("declined", "cancelled")),
                    RuleItem.once_only.is_(True),
                    ~exists().where(reversal.reverses_id == LedgerEntry.id)))
     return frozenset(db.session.execute(stmt).scalars())
@@ -82,14 +144,17 @@ def held_once_only(household_id: int) -> frozenset:
 
 def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: int = 1,
                points=None, note: str | None = None, idempotency_key: str | None = None,
-               recorded_at: datetime | None = None) -> LedgerEntry:
+               recorded_at: datetime | None = None, evidence_id: int | None = None,
+               review: bool | None = None) -> LedgerEntry:
     """Judge a deed with the rulebook in force on ``deed_date`` and append it to the ledger.
 
     ``item_id`` is a RuleItem id; ``points`` (str or Decimal) is the panel's value for range
-    items; ``deed_date`` is a local date, not in the future. Returns the flushed LedgerEntry;
-    with an ``idempotency_key`` already used, returns that first entry and records nothing.
-    ``recorded_at`` (UTC) defaults to now; only bulk loads of past records set it.
-    Raises Refusal (Chinese message) when the engine or the calendar refuses.
+    items; ``deed_date`` is a local date, not in the future. The entry starts awaiting review
+    (see ``needs_review``; ``review`` forces it either way), else under public notice for the
+    village's ``notice_days``. Returns the flushed LedgerEntry; with an ``idempotency_key``
+    already used, returns that first entry and records nothing. ``recorded_at`` (UTC)
+    defaults to now; only bulk loads of past records set it.
+    Raises Refusal (Chinese message template) when the engine or the calendar refuses.
     """
     first = _by_key(idempotency_key)
     if first is not None:
@@ -103,22 +168,32 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
     if item is None:
         raise Refusal("item_not_in_force", N_("该评分项不在 %(date)s 生效的细则中"),
                       date=str(deed_date))
-    _lock_balance(household.id)
+    chain.lock_chain(household.village_id)
+    first = _by_key(idempotency_key)  # a twin request may have committed while we waited
+    if first is not None:
+        return first
     state = HouseholdState(active=household.status == "active",
                            held_once_only=held_once_only(household.id))
     verdict = judge(rules_q.to_rule(item), state, Deed(points=points, quantity=quantity))
+    settings = village_settings(household.village_id)
+    if review is None:
+        review = needs_review(item, household, recorded_by, verdict.points, settings)
+    status, notice_until = initial_status(settings, review)
+    at = recorded_at or utcnow()
+    if recorded_at is not None and notice_until is not None:
+        notice_until = to_local(at).date() + timedelta(days=settings.notice_days)
     entry = LedgerEntry(
         household_id=household.id, village_id=household.village_id, kind="score",
         direction="deduction" if verdict.points < 0 else "award",
         rulebook_version_id=version.id, item_id=item.id, item_code=item.code,
         item_name=item.name, category_name=item.category.name,
         unit_points=verdict.unit_points, quantity=verdict.quantity, points=verdict.points,
-        deed_date=deed_date, period=month_period(deed_date).label, status="confirmed",
+        deed_date=deed_date, period=month_period(deed_date).label, notice_until=notice_until,
         note=(note or "").strip() or None, reason=verdict.reason,
-        recorded_by_id=recorded_by.id if recorded_by else None,
-        recorded_at=recorded_at or utcnow(), idempotency_key=idempotency_key or None,
+        recorded_by_id=recorded_by.id if recorded_by else None, recorded_at=at,
+        idempotency_key=idempotency_key or None, evidence_id=evidence_id,
     )
-    return _insert(entry)
+    return _record(entry, status, recorded_by)
 
 
 def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
@@ -126,9 +201,11 @@ def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
                   recorded_at: datetime | None = None) -> LedgerEntry:
     """Cancel ``entry`` with a reversal entry of opposite points; ``reason`` is required.
 
-    The reversal keeps the original's deed date, period and item snapshot. Returns the flushed
+    The reversal keeps the original's deed date, period and item snapshot. A confirmed entry
+    is offset by a confirmed reversal; an entry not yet confirmed is moved to ``cancelled``
+    and its reversal is recorded as cancelled too, so neither counts. Returns the flushed
     reversal. Raises Refusal when the reason is blank, the entry is itself a reversal, or it
-    has already been reversed.
+    has already been reversed or declined.
     """
     first = _by_key(idempotency_key)
     if first is not None:
@@ -136,26 +213,73 @@ def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
     reason = (reason or "").strip()
     if not reason:
         raise Refusal("reason_required", N_("请填写冲正原因"))
-    if entry.kind != "score":
+    if entry.kind == "reversal":
         raise Refusal("not_reversible", N_("冲正记录不能再冲正"))
-    _lock_balance(entry.household_id)
+    chain.lock_chain(entry.village_id)
+    first = _by_key(idempotency_key)
+    if first is not None:
+        return first
+    db.session.refresh(entry)
     already = db.session.execute(
         select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id)
     ).scalar_one_or_none()
-    if already is not None:
+    if already is not None or entry.status in ("cancelled", "declined"):
         raise Refusal("already_reversed", N_("该记录已经冲正过"))
+    at = recorded_at or utcnow()
+    status = "confirmed"
+    if entry.status != "confirmed":
+        move(entry, "cancelled", by_user=recorded_by, reason=reason, at=at)
+        status = "cancelled"
     reversal = LedgerEntry(
         household_id=entry.household_id, village_id=entry.village_id, kind="reversal",
         direction=entry.direction, rulebook_version_id=entry.rulebook_version_id,
         item_id=entry.item_id, item_code=entry.item_code, item_name=entry.item_name,
         category_name=entry.category_name, unit_points=entry.unit_points,
         quantity=entry.quantity, points=-Decimal(entry.points), deed_date=entry.deed_date,
-        period=entry.period, status="confirmed", reason=reason,
-        recorded_by_id=recorded_by.id if recorded_by else None,
-        recorded_at=recorded_at or utcnow(), idempotency_key=idempotency_key or None,
-        reverses_id=entry.id,
+        period=entry.period, reason=reason,
+        recorded_by_id=recorded_by.id if recorded_by else None, recorded_at=at,
+        idempotency_key=idempotency_key or None, reverses_id=entry.id,
     )
-    try:
-        return _insert(reversal)
-    except IntegrityError:
-        raise Refusal("already_reversed", N_("该记录已经冲正过")) from None
+    return _record(reversal, status, recorded_by, reason)
+
+
+def spend(*, household, points, recorded_by, reason: str, idempotency_key: str | None = None,
+          item_code: str = "SPEND", item_name: str = "积分兑换",
+          category_name: str = "积分超市") -> LedgerEntry:
+    """Spend ``points`` (> 0) of a household's spendable balance: one confirmed spend entry.
+
+    The balance is taken by a conditional UPDATE (``spendable_balance >= points``), so
+    concurrent spends can never overspend. Returns the flushed entry (the first one for a
+    repeated ``idempotency_key``). Raises Refusal("insufficient") when the balance is short,
+    Refusal("bad_points") when ``points`` is not a positive amount.
+    """
+    first = _by_key(idempotency_key)
+    if first is not None:
+        return first
+    amount = to_points(points)
+    if amount <= 0:
+        raise Refusal("bad_points", N_("兑换积分必须大于 0"))
+    chain.lock_chain(household.village_id)
+    first = _by_key(idempotency_key)
+    if first is not None:
+        return first
+    taken = db.session.execute(
+        update(HouseholdBalance)
+        .where(HouseholdBalance.household_id == household.id,
+               HouseholdBalance.spendable_balance >= amount)
+        .values(spendable_balance=HouseholdBalance.spendable_balance - amount,
+                entry_count=HouseholdBalance.entry_count + 1))
+    if taken.rowcount != 1:
+        raise Refusal("insufficient", N_("可用积分不足，需要 %(points)s 分"),
+                      points=format(amount.normalize(), "f"))
+    today = local_today()
+    entry = LedgerEntry(
+        household_id=household.id, village_id=household.village_id, kind="spend",
+        direction="spend", item_code=item_code, item_name=item_name,
+        category_name=category_name, unit_points=-amount, quantity=1, points=-amount,
+        deed_date=today, period=month_period(today).label, reason=reason,
+        recorded_by_id=recorded_by.id if recorded_by else None, recorded_at=utcnow(),
+        idempotency_key=idempotency_key or None, status="confirmed")
+    chain.append(entry)
+    _move_log(entry, None, "confirmed", recorded_by, reason, entry.recorded_at)
+    return entry

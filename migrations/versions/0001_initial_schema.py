@@ -2,7 +2,7 @@
 
 Revision ID: 0001_initial
 Revises: 
-Create Date: 2026-11-30 03:07:43.908577
+Create Date: 2026-11-30 03:30:51.783861
 
 """
 from alembic import op
@@ -60,6 +60,13 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_household_name_initials'), ['name_initials'], unique=False)
         batch_op.create_index(batch_op.f('ix_household_village_id'), ['village_id'], unique=False)
 
+    op.create_table('ledger_chain',
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('head_hash', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['village_id'], ['region.id'], name=op.f('fk_ledger_chain_village_id_region')),
+    sa.PrimaryKeyConstraint('village_id', name=op.f('pk_ledger_chain'))
+    )
     op.create_table('rulebook',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('region_id', sa.Integer(), nullable=False),
@@ -72,27 +79,18 @@ def upgrade():
     with op.batch_alter_table('rulebook', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rulebook_region_id'), ['region_id'], unique=False)
 
-    op.create_table('user_account',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('username', sa.String(length=64), nullable=False),
-    sa.Column('display_name', sa.String(length=64), nullable=False),
-    sa.Column('password_hash', sa.String(length=255), nullable=False),
-    sa.Column('role', sa.String(length=32), nullable=False),
-    sa.Column('region_id', sa.Integer(), nullable=False),
-    sa.Column('phone', sa.String(length=32), nullable=True),
-    sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_user_account_region_id_region')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
-    sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
+    op.create_table('village_settings',
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('notice_days', sa.Integer(), nullable=False),
+    sa.Column('review_above', sa.Numeric(precision=10, scale=2), nullable=True),
+    sa.ForeignKeyConstraint(['village_id'], ['region.id'], name=op.f('fk_village_settings_village_id_region')),
+    sa.PrimaryKeyConstraint('village_id', name=op.f('pk_village_settings'))
     )
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_user_account_region_id'), ['region_id'], unique=False)
-
     op.create_table('household_balance',
     sa.Column('household_id', sa.Integer(), nullable=False),
     sa.Column('earned_score', sa.Numeric(precision=10, scale=2), nullable=False),
     sa.Column('spendable_balance', sa.Numeric(precision=10, scale=2), nullable=False),
+    sa.Column('pending_points', sa.Numeric(precision=10, scale=2), nullable=False),
     sa.Column('entry_count', sa.Integer(), nullable=False),
     sa.Column('reached_at', sa.DateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_household_balance_household_id_household')),
@@ -121,6 +119,41 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rulebook_version')),
     sa.UniqueConstraint('rulebook_id', 'number', name=op.f('uq_rulebook_version_rulebook_id_number'))
     )
+    op.create_table('user_account',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('username', sa.String(length=64), nullable=False),
+    sa.Column('display_name', sa.String(length=64), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('role', sa.String(length=32), nullable=False),
+    sa.Column('region_id', sa.Integer(), nullable=False),
+    sa.Column('phone', sa.String(length=32), nullable=True),
+    sa.Column('household_id', sa.Integer(), nullable=True),
+    sa.Column('is_active', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_user_account_household_id_household')),
+    sa.ForeignKeyConstraint(['region_id'], ['region.id'], name=op.f('fk_user_account_region_id_region')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_user_account')),
+    sa.UniqueConstraint('username', name=op.f('uq_user_account_username'))
+    )
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_user_account_region_id'), ['region_id'], unique=False)
+
+    op.create_table('evidence',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('width', sa.Integer(), nullable=False),
+    sa.Column('height', sa.Integer(), nullable=False),
+    sa.Column('size_bytes', sa.Integer(), nullable=False),
+    sa.Column('uploaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['user_account.id'], name=op.f('fk_evidence_uploaded_by_id_user_account')),
+    sa.ForeignKeyConstraint(['village_id'], ['region.id'], name=op.f('fk_evidence_village_id_region')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evidence'))
+    )
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evidence_village_id'), ['village_id'], unique=False)
+
     op.create_table('rule_category',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
@@ -142,6 +175,7 @@ def upgrade():
     sa.Column('min_points', sa.Numeric(precision=10, scale=2), nullable=True),
     sa.Column('max_points', sa.Numeric(precision=10, scale=2), nullable=True),
     sa.Column('once_only', sa.Boolean(), nullable=False),
+    sa.Column('needs_review', sa.Boolean(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('position', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['rule_category.id'], name=op.f('fk_rule_item_category_id_rule_category')),
@@ -167,12 +201,18 @@ def upgrade():
     sa.Column('deed_date', sa.Date(), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('notice_until', sa.Date(), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
     sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('idempotency_key', sa.String(length=64), nullable=True),
     sa.Column('reverses_id', sa.Integer(), nullable=True),
+    sa.Column('evidence_id', sa.Integer(), nullable=True),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_ledger_entry_evidence_id_evidence')),
     sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_ledger_entry_household_id_household')),
     sa.ForeignKeyConstraint(['item_id'], ['rule_item.id'], name=op.f('fk_ledger_entry_item_id_rule_item')),
     sa.ForeignKeyConstraint(['recorded_by_id'], ['user_account.id'], name=op.f('fk_ledger_entry_recorded_by_id_user_account')),
@@ -181,18 +221,111 @@ def upgrade():
     sa.ForeignKeyConstraint(['village_id'], ['region.id'], name=op.f('fk_ledger_entry_village_id_region')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entry')),
     sa.UniqueConstraint('idempotency_key', name=op.f('uq_ledger_entry_idempotency_key')),
-    sa.UniqueConstraint('reverses_id', name=op.f('uq_ledger_entry_reverses_id'))
+    sa.UniqueConstraint('reverses_id', name=op.f('uq_ledger_entry_reverses_id')),
+    sa.UniqueConstraint('village_id', 'seq', name=op.f('uq_ledger_entry_village_id_seq'))
     )
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.create_index('ix_ledger_household_id', ['household_id', 'id'], unique=False)
         batch_op.create_index('ix_ledger_village_period', ['village_id', 'period'], unique=False)
+        batch_op.create_index('ix_ledger_village_status', ['village_id', 'status'], unique=False)
+
+    op.create_table('entry_transition',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('from_status', sa.String(length=16), nullable=True),
+    sa.Column('to_status', sa.String(length=16), nullable=False),
+    sa.Column('by_user_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('seq', sa.Integer(), nullable=False),
+    sa.Column('prev_hash', sa.String(length=64), nullable=False),
+    sa.Column('hash', sa.String(length=64), nullable=False),
+    sa.ForeignKeyConstraint(['by_user_id'], ['user_account.id'], name=op.f('fk_entry_transition_by_user_id_user_account')),
+    sa.ForeignKeyConstraint(['entry_id'], ['ledger_entry.id'], name=op.f('fk_entry_transition_entry_id_ledger_entry')),
+    sa.ForeignKeyConstraint(['village_id'], ['region.id'], name=op.f('fk_entry_transition_village_id_region')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_entry_transition')),
+    sa.UniqueConstraint('village_id', 'seq', name=op.f('uq_entry_transition_village_id_seq'))
+    )
+    with op.batch_alter_table('entry_transition', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_entry_transition_entry_id'), ['entry_id'], unique=False)
+
+    op.create_table('objection',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('entry_id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('by_household_id', sa.Integer(), nullable=True),
+    sa.Column('by_user_id', sa.Integer(), nullable=True),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('evidence_id', sa.Integer(), nullable=True),
+    sa.Column('raised_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.Column('adjusted_points', sa.Numeric(precision=10, scale=2), nullable=True),
+    sa.Column('resolution', sa.Text(), nullable=True),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['by_household_id'], ['household.id'], name=op.f('fk_objection_by_household_id_household')),
+    sa.ForeignKeyConstraint(['by_user_id'], ['user_account.id'], name=op.f('fk_objection_by_user_id_user_account')),
+    sa.ForeignKeyConstraint(['entry_id'], ['ledger_entry.id'], name=op.f('fk_objection_entry_id_ledger_entry')),
+    sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_objection_evidence_id_evidence')),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['user_account.id'], name=op.f('fk_objection_resolved_by_id_user_account')),
+    sa.ForeignKeyConstraint(['village_id'], ['region.id'], name=op.f('fk_objection_village_id_region')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_objection'))
+    )
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_objection_by_household_id'), ['by_household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objection_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_objection_village_id'), ['village_id'], unique=False)
+
+    op.create_table('self_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('household_id', sa.Integer(), nullable=False),
+    sa.Column('village_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('deed_date', sa.Date(), nullable=False),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('evidence_id', sa.Integer(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('entry_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['user_account.id'], name=op.f('fk_self_report_decided_by_id_user_account')),
+    sa.ForeignKeyConstraint(['entry_id'], ['ledger_entry.id'], name=op.f('fk_self_report_entry_id_ledger_entry')),
+    sa.ForeignKeyConstraint(['evidence_id'], ['evidence.id'], name=op.f('fk_self_report_evidence_id_evidence')),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], name=op.f('fk_self_report_household_id_household')),
+    sa.ForeignKeyConstraint(['item_id'], ['rule_item.id'], name=op.f('fk_self_report_item_id_rule_item')),
+    sa.ForeignKeyConstraint(['village_id'], ['region.id'], name=op.f('fk_self_report_village_id_region')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_self_report'))
+    )
+    with op.batch_alter_table('self_report', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_self_report_household_id'), ['household_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_self_report_village_id'), ['village_id'], unique=False)
 
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('self_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_self_report_village_id'))
+        batch_op.drop_index(batch_op.f('ix_self_report_household_id'))
+
+    op.drop_table('self_report')
+    with op.batch_alter_table('objection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_objection_village_id'))
+        batch_op.drop_index(batch_op.f('ix_objection_entry_id'))
+        batch_op.drop_index(batch_op.f('ix_objection_by_household_id'))
+
+    op.drop_table('objection')
+    with op.batch_alter_table('entry_transition', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_entry_transition_entry_id'))
+
+    op.drop_table('entry_transition')
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_village_status')
         batch_op.drop_index('ix_ledger_village_period')
         batch_op.drop_index('ix_ledger_household_id')
 
@@ -205,20 +338,26 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_rule_category_version_id'))
 
     op.drop_table('rule_category')
+    with op.batch_alter_table('evidence', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evidence_village_id'))
+
+    op.drop_table('evidence')
+    with op.batch_alter_table('user_account', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_user_account_region_id'))
+
+    op.drop_table('user_account')
     op.drop_table('rulebook_version')
     with op.batch_alter_table('household_member', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_household_member_household_id'))
 
     op.drop_table('household_member')
     op.drop_table('household_balance')
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_user_account_region_id'))
-
-    op.drop_table('user_account')
+    op.drop_table('village_settings')
     with op.batch_alter_table('rulebook', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rulebook_region_id'))
 
     op.drop_table('rulebook')
+    op.drop_table('ledger_chain')
     with op.batch_alter_table('household', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_household_village_id'))
         batch_op.drop_index(batch_op.f('ix_household_name_initials'))

@@ -1,0 +1,1 @@
+"""Evidence photos: checked, stripped of EXIF (including GPS), thumbnailed (Pillow)."""

@@ -1,0 +1,1 @@
+"""Review workflow: second-person review, public notice, objections and self-reports."""
