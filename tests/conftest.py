@@ -75,8 +75,9 @@ def world(app):
 
     city > county A (南昌县) > township A > village A (groups A1, A2), village A2
          > county B (进贤县) > township B > village B (group B1)
-    Village A adopts the 岚皋 rulebook plus the four standard categories (effective
-    2020-01-01). Households: a1, a2, a3 in A1, a4 in A2; b1 in B1. One user per role.
+    Villages A and B adopt the 岚皋 rulebook plus the four standard categories (effective
+    2020-01-01) and have no notice period (entries are confirmed at once).
+    Households: a1, a2, a3 in A1, a4 in A2; b1 in B1. One user per role.
     """
     from app.accounts.services import create_user
     from app.demo.loader import _rulebook_text
@@ -104,6 +105,9 @@ def world(app):
                                 code_prefix="L")
         load_spec(village, langao, f"{village.name}积分管理办法", adopted_on=date(2019, 12, 20),
                   effective_from=date(2020, 1, 1), extra=std.categories, decision="村民代表会议")
+    from app.scoring.models import VillageSettings
+    for village in (village_a, village_b):  # entries count at once; workflow tests change it
+        db.session.add(VillageSettings(village_id=village.id, notice_days=0))
     hh = {
         "a1": add_household(village=village_a, group=g_a1, house_number="1", head_name="张小三",
                             members=["李四", "张丽"], phone="13800000001"),

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.rules.engine import Refusal
-from app.scoring.checks import balance_faults
+from app.scoring.checks import balance_faults, verify
 from app.scoring.models import HouseholdBalance, LedgerEntry
 from app.scoring.services import post_entry, reverse_entry
 from tests.conftest import item
@@ -88,6 +88,7 @@ def test_ledger_check_finds_tampering(world):
     db.session.commit()
     faults = balance_faults()
     assert [f[0] for f in faults] == [world["hh"]["a1"].id]
+    assert [f.table for f in verify()] == ["ledger_entry", "household_balance"]
 
 
 ITEMS = ["红白喜事简办", "乱堆乱放", "义务巡逻", "焚烧秸秆或垃圾", "拾金不昧"]
@@ -117,15 +118,23 @@ def test_random_postings_and_reversals_keep_balances_equal_to_entries(world, ste
             db.session.commit()
         except Refusal:
             db.session.rollback()
-    assert balance_faults() == []
+    assert balance_faults() == [] and verify() == []
     for bal in db.session.scalars(select(HouseholdBalance)):
         total = db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0))
                                   .where(LedgerEntry.household_id == bal.household_id))
         assert bal.earned_score == Decimal(total)
+    reset_ledger()
+
+
+def reset_ledger():
+    """Empty the ledger between hypothesis examples (the world stays)."""
+    from app.scoring.models import EntryTransition, LedgerChain
+    db.session.execute(EntryTransition.__table__.delete())
     db.session.execute(LedgerEntry.__table__.delete().where(LedgerEntry.reverses_id.isnot(None)))
     db.session.execute(LedgerEntry.__table__.delete())
+    db.session.execute(LedgerChain.__table__.delete())
     db.session.execute(HouseholdBalance.__table__.update().values(
-        earned_score=0, spendable_balance=0, entry_count=0, reached_at=None))
+        earned_score=0, spendable_balance=0, pending_points=0, entry_count=0, reached_at=None))
     db.session.commit()
 
 

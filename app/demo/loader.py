@@ -19,6 +19,8 @@ from app.rules.engine import Refusal
 from app.rules.importer import parse_rulebook
 from app.rules.services import load_spec
 from app.scoring.periods import local_today, local_zone, month_period
+from app.review.services import approve, confirm_due, raise_objection, submit_self_report
+from app.scoring.models import LedgerEntry, VillageSettings
 from app.scoring.services import post_entry, reverse_entry
 
 DEMO_VILLAGE_CODE = "360121100202"   # 南昌县 莲塘镇 斗门村委会
@@ -95,12 +97,25 @@ def load_demo(seed: int = 2021, today: date | None = None) -> dict:
             head_name=_name(rng, surname), members=members,
             phone="1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))))
 
-    _post_history(rng, version, households, users["scorer"], start, today)
+    db.session.add(VillageSettings(village_id=village.id, notice_days=7))
+    for item in (i for c in version.categories for i in c.items):
+        item.needs_review = item.kind == "range"  # the panel's values get a second look
+    users["scorer"].household_id = households[2].id  # the scorer lives at No. 3
+    _post_history(rng, version, households, users, start, today)
     return {"village": village, "users": users, "password": DEMO_PASSWORD}
 
 
-def _post_history(rng, version, households, scorer, start: date, today: date):
-    """Post about three months of entries (and a few reversals), in date order."""
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A local time on ``day`` as UTC."""
+    return datetime.combine(day, time(hour, minute), local_zone()).astimezone(timezone.utc)
+
+
+def _post_history(rng, version, households, users, start: date, today: date):
+    """Post about three months of entries in date order, as the village would have: the
+    scorer records, the admin reviews the panel's range items, notices end each morning, a
+    few entries are reversed; recent ones stay under notice, one is objected to, and one
+    household has declared a deed that waits for review."""
+    scorer, admin = users["scorer"], users["villageadmin"]
     items = [i for c in version.categories for i in c.items]
     awards = [i for i in items if not i.is_deduction]
     deductions = [i for i in items if i.is_deduction]
@@ -115,15 +130,17 @@ def _post_history(rng, version, households, scorer, start: date, today: date):
                 deeds.append((day, h, rng.choice(deductions)))
             day += timedelta(days=rng.randint(2, 7))
     deeds.sort(key=lambda d: (d[0], d[1].id))
-    zone = local_zone()
+    village_id = households[0].village_id
+    current = None
     for day, household, item in deeds:
-        at = datetime.combine(day, time(rng.randint(8, 18), rng.randint(0, 59)), zone)
-        at = at.astimezone(timezone.utc)
-        points = None
-        if item.kind == "range":
-            points = rng.randint(int(item.min_points), int(item.max_points))
+        if day != current:
+            current = day
+            confirm_due(village_id, day, at=_at(day, 7))
         if item.once_only and rng.random() < 0.8:
             continue
+        at = _at(day, rng.randint(8, 17), rng.randint(0, 59))
+        points = rng.randint(int(item.min_points), int(item.max_points)) \
+            if item.kind == "range" else None
         try:
             entry = post_entry(household=household, item_id=item.id, deed_date=day,
                                recorded_by=scorer, points=points, recorded_at=at)
@@ -131,6 +148,19 @@ def _post_history(rng, version, households, scorer, start: date, today: date):
             if exc.code != "once_only":
                 raise
             continue
+        if entry.status == "awaiting_review" and (today - day).days > 2:
+            approve(entry, by_user=admin, at=at + timedelta(hours=1))
         if rng.random() < 0.02:
             reverse_entry(entry, reason="录入错误：记错了户", recorded_by=scorer,
                           recorded_at=at + timedelta(hours=1))
+    confirm_due(village_id, today)
+    noticed = [e for e in LedgerEntry.query.filter_by(village_id=village_id,
+                                                       status="under_notice")
+               .order_by(LedgerEntry.id)]
+    if len(noticed) >= 2:
+        raise_objection(noticed[0], by_household=households[-1],
+                        text="这次扫除我家也去了，记分表上却没有我家，请核实。")
+        raise_objection(noticed[1], by_user=admin, text="评分员记错了门牌号。")
+    submit_self_report(households[4], item_id=awards[0].id,
+                       deed_date=today - timedelta(days=1),
+                       description="帮邻居王大爷把生病的老伴送到镇卫生院。")

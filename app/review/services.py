@@ -14,7 +14,7 @@ from app.rules import queries as rules_q
 from app.rules.engine import N_, Refusal, to_points
 from app.scoring import chain
 from app.scoring.models import LedgerEntry
-from app.scoring.periods import local_today
+from app.scoring.periods import local_today, to_local
 from app.scoring.services import _record, move, post_entry, reverse_entry, village_settings
 
 
@@ -25,10 +25,11 @@ def _check_second_person(entry: LedgerEntry, user) -> None:
         raise Refusal("own_family", N_("不能审核自己家的积分"))
 
 
-def approve(entry: LedgerEntry, *, by_user) -> LedgerEntry:
+def approve(entry: LedgerEntry, *, by_user, at=None) -> LedgerEntry:
     """A second person approves an entry awaiting review: it goes under public notice (or is
     confirmed at once when the village has no notice period). Raises Refusal when the entry
-    is not awaiting review or the reviewer recorded it or belongs to the household."""
+    is not awaiting review or the reviewer recorded it or belongs to the household.
+    ``at`` (UTC) defaults to now; only bulk loads of past records set it."""
     _check_second_person(entry, by_user)
     chain.lock_chain(entry.village_id)
     db.session.refresh(entry)
@@ -36,9 +37,10 @@ def approve(entry: LedgerEntry, *, by_user) -> LedgerEntry:
         raise Refusal("not_awaiting_review", N_("该记录不在待审核状态"))
     settings = village_settings(entry.village_id)
     if settings.notice_days <= 0:
-        return move(entry, "confirmed", by_user=by_user, reason="审核通过")
-    entry.notice_until = local_today() + timedelta(days=settings.notice_days)
-    return move(entry, "under_notice", by_user=by_user, reason="审核通过")
+        return move(entry, "confirmed", by_user=by_user, reason="审核通过", at=at)
+    day = to_local(at).date() if at else local_today()
+    entry.notice_until = day + timedelta(days=settings.notice_days)
+    return move(entry, "under_notice", by_user=by_user, reason="审核通过", at=at)
 
 
 def decline(entry: LedgerEntry, *, by_user, reason: str) -> LedgerEntry:
@@ -54,9 +56,10 @@ def decline(entry: LedgerEntry, *, by_user, reason: str) -> LedgerEntry:
     return move(entry, "declined", by_user=by_user, reason=reason)
 
 
-def confirm_due(village_id: int, today: date | None = None) -> int:
-    """Confirm the village's entries whose public notice ended (``notice_until <= today``)
-    and that no open objection holds. Returns how many were confirmed."""
+def confirm_due(village_id: int, today: date | None = None, at=None) -> int:
+    """Confirm the village's entries whose public notice ended (``notice_until <= today``,
+    a local date) and that no open objection holds. Returns how many were confirmed.
+    ``at`` (UTC) stamps the transitions; it defaults to now."""
     today = today or local_today()
     due = select(LedgerEntry.id).where(LedgerEntry.village_id == village_id,
                                        LedgerEntry.status == "under_notice",
@@ -68,7 +71,7 @@ def confirm_due(village_id: int, today: date | None = None) -> int:
         select(LedgerEntry).where(LedgerEntry.id.in_(due)).order_by(LedgerEntry.id)
     ).scalars().all()
     for entry in entries:
-        move(entry, "confirmed", reason="公示期满无异议")
+        move(entry, "confirmed", reason="公示期满无异议", at=at)
     return len(entries)
 
 

@@ -48,7 +48,8 @@ def standings(village_id: int, period: Period | None = None, group_id: int | Non
     """Ranked active households of a village (optionally one villager group).
 
     With ``period`` None, ranks by earned score from the balances; with a Period, by the sum
-    of entries whose deed date falls in it. Returns a list of Standing, rank 1 first.
+    of confirmed awards and deductions whose deed date falls in it (DESIGN.md: only
+    confirmed points count for boards). Returns a list of Standing, rank 1 first.
     """
     hh = select(Household.id, Household.house_number, Household.head_name,
                 Household.group_id).where(Household.village_id == village_id,
@@ -70,7 +71,8 @@ def standings(village_id: int, period: Period | None = None, group_id: int | Non
                    func.sum(case((LedgerEntry.direction == "deduction", LedgerEntry.points),
                                  else_=0)),
                    func.max(LedgerEntry.recorded_at))
-            .where(LedgerEntry.village_id == village_id,
+            .where(LedgerEntry.village_id == village_id, LedgerEntry.status == "confirmed",
+                   LedgerEntry.direction != "spend",
                    LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end)
             .group_by(LedgerEntry.household_id)
         ).all()
@@ -96,10 +98,12 @@ def rank_of(household, period: Period | None = None):
 
 
 def period_points(household_id: int, period: Period) -> Decimal:
-    """Sum of a household's entries whose deed date falls in ``period`` (Decimal points)."""
+    """Sum of a household's confirmed awards and deductions whose deed date falls in
+    ``period`` (Decimal points); spends and entries not yet confirmed are left out."""
     total = db.session.execute(
         select(func.coalesce(func.sum(LedgerEntry.points), 0))
-        .where(LedgerEntry.household_id == household_id,
+        .where(LedgerEntry.household_id == household_id, LedgerEntry.status == "confirmed",
+               LedgerEntry.direction != "spend",
                LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end)
     ).scalar_one()
     return Decimal(total).quantize(Decimal("0.01"))
