@@ -54,3 +54,15 @@ def households_of_group(group) -> list:
         select(Household).where(Household.group_id == group.id, Household.status == "active")
         .order_by(*house_order())
     ).scalars().all()
+
+
+def household_for_token(token: str):
+    """The active household whose door-plate token is ``token``, else None (no lookup is
+    made for a token of impossible length)."""
+    from app.households.qr import token_hash
+    if not 20 <= len(token or "") <= 64:
+        return None
+    household = db.session.execute(
+        select(Household).where(Household.qr_token_hash == token_hash(token))
+    ).scalar_one_or_none()
+    return household if household is not None and household.status == "active" else None

@@ -28,6 +28,7 @@ class Objection(db.Model):
     resolution = db.Column(db.Text)
     resolved_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
     resolved_at = db.Column(db.DateTime(timezone=True))
+    idempotency_key = db.Column(db.String(64), unique=True)
 
     entry = db.relationship("LedgerEntry")
     by_household = db.relationship("Household")
@@ -56,6 +57,7 @@ class SelfReport(db.Model):
     decided_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
     decided_at = db.Column(db.DateTime(timezone=True))
     entry_id = db.Column(db.Integer, db.ForeignKey("ledger_entry.id"))
+    idempotency_key = db.Column(db.String(64), unique=True)
 
     household = db.relationship("Household")
     item = db.relationship("RuleItem")

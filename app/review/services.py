@@ -76,12 +76,19 @@ def confirm_due(village_id: int, today: date | None = None, at=None) -> int:
 
 
 def raise_objection(entry: LedgerEntry, *, text: str, by_household=None, by_user=None,
-                    evidence_id: int | None = None) -> Objection:
+                    evidence_id: int | None = None,
+                    idempotency_key: str | None = None) -> Objection:
     """Object to an entry under public notice; the entry is held until resolved.
 
     ``by_household`` (a villager through a QR page) must live in the entry's village.
     Raises Refusal when the text is blank or too long, or the entry is not under notice.
+    A repeated ``idempotency_key`` returns the first objection.
     """
+    if idempotency_key:
+        first = db.session.execute(select(Objection).where(
+            Objection.idempotency_key == idempotency_key)).scalar_one_or_none()
+        if first is not None:
+            return first
     text = (text or "").strip()
     if not text:
         raise Refusal("text_required", N_("请写明异议的理由"))
@@ -96,7 +103,8 @@ def raise_objection(entry: LedgerEntry, *, text: str, by_household=None, by_user
     objection = Objection(entry_id=entry.id, village_id=entry.village_id,
                           by_household_id=by_household.id if by_household else None,
                           by_user_id=by_user.id if by_user else None, text=text,
-                          evidence_id=evidence_id, status="open")
+                          evidence_id=evidence_id, status="open",
+                          idempotency_key=idempotency_key or None)
     db.session.add(objection)
     db.session.flush()
     move(entry, "held", by_user=by_user, reason=f"异议 #{objection.id}")
@@ -172,12 +180,19 @@ def _check_adjustment(entry: LedgerEntry, value) -> Decimal:
 
 
 def submit_self_report(household, *, item_id, deed_date: date, description: str,
-                       evidence_id: int | None = None) -> SelfReport:
+                       evidence_id: int | None = None,
+                       idempotency_key: str | None = None) -> SelfReport:
     """A household declares a deed from its QR page; it waits for a cadre's review.
 
     Raises Refusal when the description is blank or too long, the date is in the future or
     more than 90 days ago, or the item is not in the rulebook in force on that date.
+    A repeated ``idempotency_key`` returns the first report.
     """
+    if idempotency_key:
+        first = db.session.execute(select(SelfReport).where(
+            SelfReport.idempotency_key == idempotency_key)).scalar_one_or_none()
+        if first is not None:
+            return first
     description = (description or "").strip()
     if not description:
         raise Refusal("text_required", N_("请简单写明做了什么好事"))
@@ -194,7 +209,8 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
         raise Refusal("item_not_in_force", N_("请选择细则中的一个加分项"))
     report = SelfReport(household_id=household.id, village_id=household.village_id,
                         item_id=item.id, deed_date=deed_date, description=description,
-                        evidence_id=evidence_id, status="pending")
+                        evidence_id=evidence_id, status="pending",
+                        idempotency_key=idempotency_key or None)
     db.session.add(report)
     db.session.flush()
     return report

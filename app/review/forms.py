@@ -1,0 +1,51 @@
+"""Forms of the review workflow."""
+import uuid
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField
+from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "gif"]
+
+
+def photo_field():
+    return FileField(_l("照片（可不传）"), validators=[
+        Optional(), FileAllowed(PHOTO_TYPES, _l("只能上传 JPG、PNG、WEBP 或 GIF 照片"))])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("原因"), validators=[DataRequired(_l("请填写原因")),
+                                                   Length(max=500)])
+
+
+class ObjectionForm(FlaskForm):
+    text = TextAreaField(_l("异议理由"), validators=[
+        DataRequired(_l("请写明异议的理由")), Length(max=500, message=_l("不能超过 500 字"))])
+    photo = photo_field()
+    idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex)
+
+
+class ResolveForm(FlaskForm):
+    outcome = RadioField(_l("处理结果"), choices=[
+        ("entry_upheld", _l("维持原记录")), ("adjusted", _l("调整分值")),
+        ("reversed", _l("撤销原记录"))], validators=[InputRequired(_l("请选择处理结果"))])
+    adjusted_points = StringField(_l("调整后的分值（仅“调整分值”时填写）"),
+                                  validators=[Optional(), Length(max=12)])
+    reason = TextAreaField(_l("处理理由（村民能看到）"), validators=[
+        DataRequired(_l("请填写处理理由")), Length(max=500)])
+
+
+class SelfReportForm(FlaskForm):
+    item_id = SelectField(_l("做了哪一件好事"), coerce=int,
+                          validators=[InputRequired(_l("请选择一项"))])
+    deed_date = DateField(_l("哪一天"), validators=[DataRequired(_l("请填写日期"))])
+    description = TextAreaField(_l("简单说明"), validators=[
+        DataRequired(_l("请简单写明做了什么好事")), Length(max=500, message=_l("不能超过 500 字"))])
+    photo = photo_field()
+    idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex)
+
+
+class AcceptReportForm(FlaskForm):
+    points = StringField(_l("分值（仅范围项填写）"), validators=[Optional(), Length(max=12)])

@@ -1,0 +1,59 @@
+"""Reads of the review workflow: the review queue and the public notice list."""
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.households.models import Household
+from app.review.models import Objection, SelfReport
+from app.scoring.models import LedgerEntry
+
+
+def review_queue(village_id: int) -> dict:
+    """What waits for the village committee: {"entries": awaiting review, "objections":
+    open, "reports": pending self-reports}, oldest first."""
+    entries = db.session.execute(
+        select(LedgerEntry).options(joinedload(LedgerEntry.household),
+                                    joinedload(LedgerEntry.recorded_by))
+        .where(LedgerEntry.village_id == village_id, LedgerEntry.status == "awaiting_review")
+        .order_by(LedgerEntry.id)).scalars().all()
+    objections = db.session.execute(
+        select(Objection).options(joinedload(Objection.entry).joinedload(LedgerEntry.household))
+        .where(Objection.village_id == village_id, Objection.status == "open")
+        .order_by(Objection.id)).scalars().all()
+    reports = db.session.execute(
+        select(SelfReport).options(joinedload(SelfReport.household), joinedload(SelfReport.item))
+        .where(SelfReport.village_id == village_id, SelfReport.status == "pending")
+        .order_by(SelfReport.id)).scalars().all()
+    return {"entries": entries, "objections": objections, "reports": reports}
+
+
+def notice_entries(village_id: int, period, group_id: int | None = None):
+    """Entries of a month to post on the public notice (公示): awards and deductions whose
+    deed date falls in ``period`` and that are under notice, held or confirmed (reversed ones
+    show with their reversal). A list of LedgerEntry ordered by house, then date."""
+    stmt = (select(LedgerEntry).join(Household, Household.id == LedgerEntry.household_id)
+            .options(joinedload(LedgerEntry.household))
+            .where(LedgerEntry.village_id == village_id, LedgerEntry.direction != "spend",
+                   LedgerEntry.status.in_(("under_notice", "held", "confirmed")),
+                   LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end))
+    if group_id is not None:
+        stmt = stmt.where(Household.group_id == group_id)
+    rows = db.session.execute(stmt).scalars().all()
+    return sorted(rows, key=lambda e: (len(e.household.house_number), e.household.house_number,
+                                       e.deed_date, e.id))
+
+
+def household_objections(household_id: int):
+    """Objections a household raised, newest first (for its QR page)."""
+    return db.session.execute(
+        select(Objection).options(joinedload(Objection.entry))
+        .where(Objection.by_household_id == household_id).order_by(Objection.id.desc())
+        .limit(20)).scalars().all()
+
+
+def household_reports(household_id: int):
+    """Self-reports of a household, newest first (for its QR page)."""
+    return db.session.execute(
+        select(SelfReport).options(joinedload(SelfReport.item))
+        .where(SelfReport.household_id == household_id).order_by(SelfReport.id.desc())
+        .limit(20)).scalars().all()
