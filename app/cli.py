@@ -79,5 +79,7 @@ def ledger_confirm_due():
 
 def register_cli(app):
     """Attach the command groups to ``app``."""
+    from app.ops.cli import register_ops_cli
+    register_ops_cli(app)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)

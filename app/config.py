@@ -8,13 +8,34 @@ from pathlib import Path
 
 
 def _instance_secret(instance_path: str) -> str:
-    """Return a per-installation secret kept in ``instance/secret_key`` (created on first use)."""
+    """Return a per-installation secret kept in ``instance/secret_key`` (created on first use).
+
+    Several app processes may start at once (gunicorn workers): the file is created with
+    O_EXCL from a complete temporary file, so every process reads the same key (two keys
+    would make sessions and door-plate tokens work in one worker and fail in the other).
+    """
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
+        tmp = path.with_name(f"secret_key.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)  # atomic; fails when another process got there first
+        except FileExistsError:
+            pass
+        finally:
+            Path(tmp).unlink(missing_ok=True)
     return path.read_text().strip()
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    """An environment variable read as a yes/no flag ("1", "true", "yes", "on" are yes)."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
 
 
 def load_config(app, overrides=None):
@@ -44,7 +65,33 @@ def load_config(app, overrides=None):
         MAX_CONTENT_LENGTH=5 * 1024 * 1024,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Secure cookies need HTTPS; village installs may be plain HTTP on a LAN.
+        SESSION_COOKIE_SECURE=_env_flag("SESSION_COOKIE_SECURE"),
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
         WTF_CSRF_TIME_LIMIT=None,
+        # Security headers (Flask-Talisman): redirect to HTTPS only when asked to.
+        FORCE_HTTPS=_env_flag("FORCE_HTTPS"),
+        # Trust X-Forwarded-For/-Proto from this many reverse proxies (nginx in front: 1).
+        PROXY_COUNT=int(os.environ.get("PROXY_COUNT", "0")),
+        # Rate limits (Flask-Limiter): Redis when RATELIMIT_STORAGE_URI is set (needed with
+        # several app processes), memory otherwise. Limits are per client address.
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="points",
+        RATELIMIT_LOGIN=os.environ.get("RATELIMIT_LOGIN", "20 per minute;300 per day"),
+        RATELIMIT_QR=os.environ.get("RATELIMIT_QR", "60 per minute"),
+        RATELIMIT_QR_MISS=os.environ.get("RATELIMIT_QR_MISS", "10 per 10 minutes"),
+        RATELIMIT_SELF_REPORT=os.environ.get("RATELIMIT_SELF_REPORT", "10 per hour"),
+        # Login throttling: this many failures for one account within the window lock it.
+        LOGIN_MAX_FAILURES=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
+        LOGIN_FAILURE_WINDOW=int(os.environ.get("LOGIN_FAILURE_WINDOW", "900")),
+        LOGIN_LOCK_SECONDS=int(os.environ.get("LOGIN_LOCK_SECONDS", "900")),
+        # Logs: "json" (one object a line, for journald / log shippers) or "text".
+        LOG_FORMAT=os.environ.get("LOG_FORMAT", "json"),
+        LOG_LEVEL=os.environ.get("LOG_LEVEL", "INFO"),
+        # Where `flask backup` writes when no path is given.
+        BACKUP_DIR=os.environ.get("BACKUP_DIR") or os.path.join(instance, "backups"),
     )
     app.config.update(overrides)
     if not app.config.get("QR_TOKEN_KEY"):

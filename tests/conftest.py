@@ -39,6 +39,9 @@ def _app(tmp_path_factory):
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True,
                       "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
                       "PUBLIC_BASE_URL": "http://jf.test",
+                      # rate limits in this process's memory, emptied after each test
+                      # (tests of the limits set them low themselves)
+                      "RATELIMIT_STORAGE_URI": "memory://",
                       # fast hashes for test users only; the app uses scrypt
                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
     app.test_client_class = FreshGClient
@@ -51,11 +54,13 @@ def _app(tmp_path_factory):
 @pytest.fixture
 def app(_app):
     """The app, inside an app context, with empty tables after the test."""
+    from app.extensions import limiter
     with _app.app_context():
         yield _app
         db.session.rollback()
         db.session.remove()
         _empty_tables()
+        limiter.reset()
 
 
 def _empty_tables():

@@ -1,7 +1,7 @@
 """Access helpers for views: the current user's scope and permissions."""
 from functools import wraps
 
-from flask import abort
+from flask import abort, session
 from flask_login import current_user, login_required
 
 from app.extensions import db, login_manager
@@ -9,11 +9,19 @@ from app.extensions import db, login_manager
 
 @login_manager.user_loader
 def _load_user(user_id):
+    """The session's user, while the account is active and the session's token is the
+    account's current one (see accounts.credentials: logout, a password change or reset and
+    deactivation rotate it)."""
+    from app.accounts.credentials import SESSION_KEY, session_is_current
     from app.accounts.models import User
     try:
-        return db.session.get(User, int(user_id))
+        user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+    if user is None or not user.is_active or not session_is_current(user,
+                                                                    session.get(SESSION_KEY)):
+        return None
+    return user
 
 
 def scope():

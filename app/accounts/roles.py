@@ -4,22 +4,27 @@ Role -> the region level it is held at, and its permissions:
 
 - village_scorer (村评分员): scores households of its village.
 - village_admin (村管理员): scores, reviews (second person, objections, self-reports),
-  manages the roster and door plates of its village.
+  manages the roster and door plates of its village, and the village's scorer accounts.
 - township_auditor (乡镇审核员): reads everything in its township; writes nothing.
 - county_official / city_official (县级/市级): read roll-ups and ledgers below them.
-- system_admin (系统管理员): everything, city-wide.
+- system_admin (系统管理员): everything, city-wide, including every account.
+
+Who may manage which accounts (create, reset password, deactivate) is in
+``accounts.manage``: a system admin any account in its region, a village admin the scorers
+of its own village.
 """
 from flask_babel import lazy_gettext as _l
 
 ROLES = {
     "village_scorer": {"level": "village", "perms": {"view", "score"}},
     "village_admin": {"level": "village",
-                      "perms": {"view", "score", "review", "manage_households"}},
+                      "perms": {"view", "score", "review", "manage_households", "manage_users"}},
     "township_auditor": {"level": "township", "perms": {"view"}},
     "county_official": {"level": "county", "perms": {"view"}},
     "city_official": {"level": "city", "perms": {"view"}},
     "system_admin": {"level": "city",
-                     "perms": {"view", "score", "review", "manage_households", "admin"}},
+                     "perms": {"view", "score", "review", "manage_households", "manage_users",
+                               "admin"}},
 }
 
 ROLE_LABELS = {

@@ -25,8 +25,7 @@ def create_user(*, username: str, password: str, display_name: str, role: str, r
 
 
 def authenticate(username: str, password: str):
-    """The active User with these credentials, or None."""
-    user = User.query.filter_by(username=(username or "").strip()).one_or_none()
-    if user is None or not user.is_active or not user.check_password(password or ""):
-        return None
-    return user
+    """The active User with these credentials, or None. Goes through the login throttle
+    (accounts.credentials.attempt_login), so failures count towards the lock (flushed)."""
+    from app.accounts.credentials import attempt_login
+    return attempt_login(username, password).user

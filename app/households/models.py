@@ -55,3 +55,26 @@ class HouseholdMember(db.Model):
     position = db.Column(db.Integer, nullable=False, default=0)
 
     household = db.relationship("Household", back_populates="members")
+
+
+class HouseholdStatusChange(db.Model):
+    """A change of a household's status (e.g. archived as moved away), with its reason.
+
+    Append-only history: the household keeps its ledger; ``Household.status`` is the current
+    value, these rows say who changed it, when and why.
+    """
+
+    __tablename__ = "household_status_change"
+
+    id = db.Column(db.Integer, primary_key=True)
+    household_id = db.Column(db.Integer, db.ForeignKey("household.id"), nullable=False,
+                             index=True)
+    from_status = db.Column(db.String(16), nullable=False)
+    to_status = db.Column(db.String(16), nullable=False)
+    reason = db.Column(db.String(500), nullable=False)
+    changed_by_id = db.Column(db.Integer, db.ForeignKey("user_account.id"), nullable=False)
+    changed_at = db.Column(db.DateTime(timezone=True), nullable=False)
+
+    household = db.relationship("Household", backref=db.backref(
+        "status_changes", order_by="HouseholdStatusChange.id"))
+    changed_by = db.relationship("User")

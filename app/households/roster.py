@@ -2,11 +2,18 @@
 
 Columns: 门牌号 | 村民小组 | 户主 | 家庭成员 | 联系电话. 家庭成员 lists the other members,
 separated by 、 or commas. Importing the same file twice changes nothing the second time.
+联系电话 may be left out (the export leaves it out for users who may not see phone
+numbers): households then keep the phone numbers they have.
+
+Names hold letters of any script (rare characters such as 𠮷 and 龘 included, and private-use
+characters, which some household registers use for characters Unicode lacks), combining
+marks, the middle dot of minority names (·) and spaces; not digits, emoji or other symbols.
 """
 import io
 import re
+import unicodedata
 from dataclasses import dataclass, field
-from zipfile import BadZipFile
+from zipfile import BadZipFile, ZipFile
 
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
@@ -19,6 +26,12 @@ from app.households.services import add_group, add_household, update_household
 COLUMNS = [("house_number", "门牌号"), ("group", "村民小组"), ("head_name", "户主"),
            ("members", "家庭成员"), ("phone", "联系电话")]
 MAX_ROWS = 5000
+MAX_COLUMNS = 64
+#: The most an uploaded workbook may hold once unzipped: a few kilobytes of zip can expand
+#: to gigabytes of XML (a "zip bomb"), which openpyxl would try to read.
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+OPTIONAL = {"联系电话"}
+_NAME_PUNCTUATION = set("·•・‧.'-’ ")
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _SPLIT = re.compile(r"[、,，;；\s]+")
 
@@ -33,12 +46,23 @@ class RosterError(ValueError):
 
 @dataclass
 class RosterRow:
+    """One household row of a roster. ``phone_given`` is False when the file has no
+    联系电话 column (the household's phone is then left as it is)."""
+
     row: int
     house_number: str
     group: str
     head_name: str
     members: list = field(default_factory=list)
     phone: str | None = None
+    phone_given: bool = True
+
+
+def name_is_valid(name: str) -> bool:
+    """True when ``name`` holds only letters (any script, private-use characters too),
+    combining marks, the middle dot and similar name punctuation, and spaces."""
+    return all(unicodedata.category(ch)[0] in "LM" or unicodedata.category(ch) == "Co"
+               or ch in _NAME_PUNCTUATION for ch in name)
 
 
 @dataclass
@@ -79,18 +103,22 @@ def template_workbook() -> bytes:
     return buf.getvalue()
 
 
-def export_workbook(households) -> bytes:
-    """The roster of ``households`` (iterable of Household) as xlsx bytes, in import format."""
+def export_workbook(households, include_phone: bool = True) -> bytes:
+    """The roster of ``households`` (iterable of Household) as xlsx bytes, in import format.
+
+    Without ``include_phone`` the 联系电话 column is left out (users who may not see phone
+    numbers); importing such a file leaves phone numbers as they are."""
+    columns = COLUMNS if include_phone else [c for c in COLUMNS if c[0] != "phone"]
     wb = Workbook()
     ws = wb.active
     ws.title = "花名册"
-    ws.append([label for _key, label in COLUMNS])
+    ws.append([label for _key, label in columns])
     for cell in ws[1]:
         cell.font = _header_font()
     for h in households:
-        ws.append([h.house_number, h.group.name, h.head_name, "、".join(h.member_names),
-                   h.phone or ""])
-    for col in range(1, len(COLUMNS) + 1):
+        row = [h.house_number, h.group.name, h.head_name, "、".join(h.member_names)]
+        ws.append(row + [h.phone or ""] if include_phone else row)
+    for col in range(1, len(columns) + 1):
         ws.column_dimensions[get_column_letter(col)].width = 18 if col != 4 else 30
     buf = io.BytesIO()
     wb.save(buf)
@@ -113,21 +141,36 @@ def parse_roster(data: bytes):
     locale, Chinese by default) when the
     file is not an xlsx workbook, the header is wrong, or any row is invalid.
     """
+    not_xlsx = RosterError([(None, None, _("文件不是有效的 Excel 工作簿（.xlsx），请用模板填写"))])
+    try:
+        with ZipFile(io.BytesIO(data)) as zf:
+            unzipped = sum(info.file_size for info in zf.infolist())
+    except (BadZipFile, OSError, ValueError):
+        raise not_xlsx from None
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise RosterError([(None, None, _(
+            "文件解压后超过 %(mb)s MB，不像是一份花名册。请只保留花名册这一张表后重新上传",
+            mb=MAX_UNZIPPED_BYTES // (1024 * 1024)))])
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (BadZipFile, OSError, KeyError, ValueError, TypeError):
-        raise RosterError([(None, None, _("文件不是有效的 Excel 工作簿（.xlsx），请用模板填写"))]) \
-            from None
-    ws = wb.worksheets[0]
-    rows = ws.iter_rows(values_only=True)
-    header = [_text(v) for v in next(rows, ())]
+        ws = wb.worksheets[0]
+        header = [_text(v) for v in next(ws.iter_rows(min_row=1, max_row=1,
+                                                      max_col=MAX_COLUMNS,
+                                                      values_only=True), ())]
+    except (BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError, StopIteration):
+        raise not_xlsx from None
     labels = [label for _key, label in COLUMNS]
     index = {}
     for label in labels:
         if label not in header:
+            if label in OPTIONAL:
+                continue
             raise RosterError([(1, None, _("表头缺少“%(column)s”列，请使用下载的模板",
                                            column=label))])
         index[label] = header.index(label)
+    labels = [label for label in labels if label in index]
+    phone_given = "联系电话" in index
+    rows = ws.iter_rows(min_row=2, max_col=max(index.values()) + 1, values_only=True)
     errors, parsed, seen = [], [], {}
     for rownum, values in enumerate(rows, start=2):
         if rownum - 1 > MAX_ROWS:
@@ -142,6 +185,7 @@ def parse_roster(data: bytes):
             if isinstance(value, str) and value.startswith("="):
                 row_errors.append((rownum, label, _("不能使用公式，请填写数值或文字")))
         text = {label: _text(v) for label, v in cells.items()}
+        text.setdefault("联系电话", "")
         house, group, head = text["门牌号"], text["村民小组"], text["户主"]
         if not house:
             row_errors.append((rownum, "门牌号", _("门牌号不能为空")))
@@ -158,9 +202,17 @@ def parse_roster(data: bytes):
             row_errors.append((rownum, "户主", _("户主姓名不能为空")))
         elif len(head) > 64 or any(ch.isdigit() for ch in head):
             row_errors.append((rownum, "户主", _("户主姓名不能含数字，且不能超过 64 个字")))
+        elif not name_is_valid(head):
+            row_errors.append((rownum, "户主", _(
+                "户主姓名“%(name)s”含有表情或符号，姓名只能填写文字", name=head)))
         members = [m for m in _SPLIT.split(text["家庭成员"]) if m]
         if any(len(m) > 64 for m in members) or len(members) > 30:
             row_errors.append((rownum, "家庭成员", _("家庭成员姓名太长或人数过多（最多 30 人）")))
+        else:
+            bad = next((m for m in members if not name_is_valid(m)), None)
+            if bad is not None:
+                row_errors.append((rownum, "家庭成员", _(
+                    "家庭成员“%(name)s”的姓名只能填写文字，不能含数字、表情或符号", name=bad)))
         phone = text["联系电话"].replace(" ", "")
         if phone and not _PHONE.match(phone):
             row_errors.append((rownum, "联系电话",
@@ -171,7 +223,8 @@ def parse_roster(data: bytes):
             continue
         seen[house] = rownum
         parsed.append(RosterRow(row=rownum, house_number=house, group=group, head_name=head,
-                                members=members, phone=phone or None))
+                                members=members, phone=phone or None,
+                                phone_given=phone_given))
     wb.close()
     if errors:
         raise RosterError(errors)
@@ -200,7 +253,8 @@ def apply_roster(village, rows) -> ImportResult:
                           head_name=row.head_name, members=row.members, phone=row.phone)
             result.created += 1
         elif update_household(household, group=group, head_name=row.head_name,
-                              members=row.members, phone=row.phone):
+                              members=row.members,
+                              phone=row.phone if row.phone_given else household.phone):
             result.updated += 1
         else:
             result.unchanged += 1

@@ -1,9 +1,12 @@
 """Writes to households. Services flush; the caller commits."""
+from datetime import datetime, timezone
+
 from pypinyin import Style, lazy_pinyin
 
 from app.extensions import db
-from app.households.models import Household, HouseholdMember
+from app.households.models import STATUSES, Household, HouseholdMember, HouseholdStatusChange
 from app.households.qr import assign_token
+from app.logs import log_event
 from app.regions.services import add_region
 from app.scoring.services import ensure_balance
 
@@ -71,3 +74,35 @@ def add_group(village, name: str):
         number += 1
     return add_region(code=group_code(village, number), name=name, level="group",
                       parent=village, sort_order=number)
+
+
+def reissue_token(household: Household, *, by) -> str:
+    """Give ``household`` a new door-plate token (flushed); return it. The old plate stops
+    working at once: only the new token's hash is stored."""
+    token = assign_token(household)
+    db.session.flush()
+    log_event("qr_reissued", household_id=household.id, by_user_id=by.id)
+    return token
+
+
+def archive_household(household: Household, *, reason: str, by, to_status: str = "moved"):
+    """Archive ``household`` (status ``moved`` by default), recording who, when and why
+    (flushed). Its ledger is kept; its public page closes (only active households have one)
+    and it leaves the search, the boards and the ranking. Raises ValueError when it is not
+    active or ``reason`` is blank."""
+    reason = (reason or "").strip()
+    if household.status != "active":
+        raise ValueError("household is not active")
+    if to_status not in STATUSES or to_status == "active":
+        raise ValueError(f"cannot archive as {to_status!r}")
+    if not reason:
+        raise ValueError("a reason is required")
+    change = HouseholdStatusChange(household=household, from_status=household.status,
+                                   to_status=to_status, reason=reason, changed_by=by,
+                                   changed_at=datetime.now(timezone.utc))
+    household.status = to_status
+    db.session.add(change)
+    db.session.flush()
+    log_event("household_archived", household_id=household.id, to_status=to_status,
+              by_user_id=by.id)
+    return change

@@ -1,0 +1,68 @@
+"""Structured logs: one JSON object a line on stderr (journald, or any log shipper, reads
+it), or plain text with LOG_FORMAT=text.
+
+Security-relevant events go through ``log_event``: a stable ``event`` name plus fields, and,
+inside a request, the client address, method, path and user id. Never log a password, a
+session, a whole QR token or a household's personal data.
+"""
+import logging
+import sys
+
+from flask import has_request_context, request
+from pythonjsonlogger.json import JsonFormatter
+
+EVENTS = logging.getLogger("app.events")
+_HANDLER_MARK = "_points_handler"
+
+
+class _RequestContext(logging.Filter):
+    """Adds the request's client address, method, path and user id to every record."""
+
+    def filter(self, record):
+        if has_request_context():
+            from flask_login import current_user
+            record.client = getattr(record, "client", None) or request.remote_addr
+            record.method = request.method
+            record.path = request.path
+            try:
+                record.user_id = current_user.id if current_user.is_authenticated else None
+            except Exception:  # the user loader itself failed; keep logging
+                record.user_id = None
+        return True
+
+
+def make_handler(fmt: str = "json", stream=None) -> logging.Handler:
+    """A handler writing to ``stream`` (stderr by default) in ``fmt`` ("json" or "text")."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter(
+            "{levelname}{name}{message}", style="{", rename_fields={"levelname": "level",
+                                                                    "name": "logger"},
+            timestamp="ts", json_ensure_ascii=False))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(_RequestContext())
+    return handler
+
+
+def configure_logging(app):
+    """Send the app's logs (and warnings from libraries) to stderr in LOG_FORMAT.
+
+    Under TESTING no handler is attached (pytest's caplog collects the records)."""
+    root = logging.getLogger()
+    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    if not app.config.get("TESTING"):
+        handler = make_handler(app.config.get("LOG_FORMAT", "json"))
+        setattr(handler, _HANDLER_MARK, True)
+        for old in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
+            root.removeHandler(old)
+        root.addHandler(handler)
+    # Flask's own stderr handler would print every app.logger line a second time.
+    from flask.logging import default_handler
+    app.logger.removeHandler(default_handler)
+
+
+def log_event(event: str, message: str = "", level: int = logging.INFO, **fields):
+    """Log a security or operations event: ``event`` is a stable name ("login_failed",
+    "qr_unknown_token", ...), ``fields`` are extra JSON keys."""
+    EVENTS.log(level, message or event, extra={"event": event, **fields})

@@ -1,0 +1,110 @@
+"""Web defences in one place, bound by ``create_app`` through ``init_security``:
+
+- security headers and a strict Content-Security-Policy (Flask-Talisman): scripts and styles
+  only from our own static files, no inline script, no inline handler, no inline style, no
+  framing. HTTPS redirect only when FORCE_HTTPS is set (village installs may be plain HTTP on
+  a LAN); the Secure cookie flag follows SESSION_COOKIE_SECURE;
+- client addresses behind a reverse proxy (PROXY_COUNT trusted hops, werkzeug's ProxyFix), so
+  rate limits and logs see the villager's address, not nginx's;
+- rate limits (Flask-Limiter), read from the config at request time (``rate``);
+- private pages (``private_page``): no referrer, not indexed, not cached (the QR page);
+- requests carrying NUL bytes in their parameters are refused (400): no database stores
+  them and PostgreSQL raises on them.
+"""
+from flask import abort, current_app, request
+from flask_talisman import Talisman
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.extensions import limiter
+
+# default-src 'self' and nothing inline. Bootstrap's CSS draws its icons (menu button,
+# select arrow) from data: SVGs, hence img-src data:.
+CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+PRIVATE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Cache-Control": "no-store",
+}
+
+
+def rate(key: str):
+    """A rate-limit provider for ``limiter.limit``: the limit string in ``app.config[key]``,
+    read at request time (so a deployment, or a test, can change it without a restart)."""
+    return lambda: current_app.config[key]
+
+
+def client_address() -> str:
+    """The client's address (after ProxyFix: the one the trusted proxy saw)."""
+    return request.remote_addr or "-"
+
+
+def plain_http_allowed(view):
+    """Mark a view as reachable over plain HTTP even with FORCE_HTTPS (health checks from a
+    load balancer or systemd on the same machine). Flask-Talisman's per-view option."""
+    options = dict(getattr(view, "talisman_view_options", {}))
+    options["force_https"] = False
+    view.talisman_view_options = options
+    return view
+
+
+def private_page(view):
+    """Mark a view as private: its responses (including its 404s) get ``no-referrer``,
+    ``noindex`` and ``no-store``, so a capability URL never leaks through a Referer header,
+    a search engine or a shared cache."""
+    view.private_page = True
+    return view
+
+
+def _private_headers(response):
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, "private_page", False):
+        response.headers.update(PRIVATE_HEADERS)
+    return response
+
+
+def _refuse_nul_bytes():
+    for values in (request.args, request.form):
+        for value in values.values():
+            if "\x00" in value:
+                abort(400)
+
+
+def init_security(app):
+    """Bind the security extensions and hooks to ``app`` (call once, in ``create_app``)."""
+    if app.config.get("PROXY_COUNT"):
+        n = int(app.config["PROXY_COUNT"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
+
+    # Registered before Talisman's own after_request hook, so it runs after it (Flask runs
+    # after_request hooks in reverse order) and a private page's Referrer-Policy wins.
+    app.after_request(_private_headers)
+    app.before_request(_refuse_nul_bytes)
+
+    # One Talisman per app (its options live on the instance): tests build several apps.
+    app.extensions["talisman"] = Talisman(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        content_security_policy=CSP,
+        frame_options="DENY",
+        # same-origin, not no-referrer: Flask-WTF checks the Referer of form posts over HTTPS
+        referrer_policy="same-origin",
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        permissions_policy={"browsing-topics": "()", "camera": "()", "microphone": "()",
+                            "geolocation": "()"},
+    )
+    limiter.init_app(app)
