@@ -1,0 +1,319 @@
+"""Reads of the township audit: the filtered ledger explorer, its totals, the choices of its
+filter form, and the audit log. Everything goes through ``regions.queries.in_scope``.
+
+A filter value naming a village or villager group outside the user's scope is a 404, like
+any other object outside it; values that do not parse (a malformed date, an unknown status)
+are ignored.
+"""
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from decimal import Decimal
+
+from flask import abort
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from app.accounts.models import User
+from app.audit.models import AuditLog
+from app.extensions import db
+from app.households.models import Household
+from app.regions.models import Region
+from app.regions.queries import children, in_scope, region_or_404, villages_under
+from app.scoring.models import STATUSES, LedgerChain, LedgerEntry
+from app.scoring.periods import local_zone
+
+PER_PAGE = 50
+#: Statuses that count nowhere: left out of the point totals (they still count as rows).
+VOID = ("declined", "cancelled")
+CENT = Decimal("0.01")
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _text(value, limit: int = 64) -> str:
+    return (value or "").strip()[:limit]
+
+
+@dataclass(frozen=True)
+class EntryFilters:
+    """The explorer's filters; None or "" means "any".
+
+    ``village`` and ``group`` are Region ids; ``house`` a house number (exact); ``scorer``
+    the id of the User who recorded; ``item`` an item code (exact) or part of an item name;
+    ``category`` a category name (exact); ``status`` one of scoring.models.STATUSES;
+    ``date_from`` / ``date_to`` bound the deed date (local dates, both inclusive).
+    """
+
+    village: int | None = None
+    group: int | None = None
+    house: str = ""
+    scorer: int | None = None
+    item: str = ""
+    category: str = ""
+    status: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "EntryFilters":
+        """Filters from a request's query string (a MultiDict); bad values are dropped."""
+        status = _text(args.get("status"), 16)
+        return cls(village=_int(args.get("village")), group=_int(args.get("group")),
+                   house=_text(args.get("house"), 32), scorer=_int(args.get("scorer")),
+                   item=_text(args.get("item"), 128), category=_text(args.get("category")),
+                   status=status if status in STATUSES else "",
+                   date_from=_date(args.get("date_from")), date_to=_date(args.get("date_to")))
+
+    def to_args(self) -> dict:
+        """The filters that are set, as query-string arguments (for links: pages, exports)."""
+        return {k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in asdict(self).items() if v not in (None, "")}
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.to_args()
+
+
+def check_filters(scope: Region, filters: EntryFilters) -> None:
+    """404 when the filters name a village or group outside ``scope`` (or the group is not
+    in the chosen village)."""
+    if filters.village is not None:
+        village = region_or_404(filters.village, scope)
+        if village.level != "village":
+            abort(404)
+    if filters.group is not None:
+        group = region_or_404(filters.group, scope)
+        if group.level != "group" or (filters.village is not None
+                                      and group.parent_id != filters.village):
+            abort(404)
+
+
+def _filtered(stmt, scope: Region, f: EntryFilters):
+    """``stmt`` (a Select over LedgerEntry joined to Household) restricted to ``scope`` and
+    the filters."""
+    stmt = in_scope(stmt, LedgerEntry.village_id, scope)
+    if f.village is not None:
+        stmt = stmt.where(LedgerEntry.village_id == f.village)
+    if f.group is not None:
+        stmt = stmt.where(Household.group_id == f.group)
+    if f.house:
+        stmt = stmt.where(Household.house_number == f.house)
+    if f.scorer is not None:
+        stmt = stmt.where(LedgerEntry.recorded_by_id == f.scorer)
+    if f.item:
+        stmt = stmt.where(or_(LedgerEntry.item_code == f.item,
+                              LedgerEntry.item_name.contains(f.item, autoescape=True)))
+    if f.category:
+        stmt = stmt.where(LedgerEntry.category_name == f.category)
+    if f.status:
+        stmt = stmt.where(LedgerEntry.status == f.status)
+    if f.date_from is not None:
+        stmt = stmt.where(LedgerEntry.deed_date >= f.date_from)
+    if f.date_to is not None:
+        stmt = stmt.where(LedgerEntry.deed_date <= f.date_to)
+    return stmt
+
+
+def entries_stmt(scope: Region, f: EntryFilters):
+    """A Select of the filtered entries, newest first (recorded time, then id), with the
+    household, its group and village, the scorer and the evidence loaded by join and
+    reversals by one more query, so a page of rows costs a fixed number of queries."""
+    stmt = (select(LedgerEntry).join(Household, Household.id == LedgerEntry.household_id)
+            .options(joinedload(LedgerEntry.household).options(
+                         joinedload(Household.group), joinedload(Household.village)),
+                     joinedload(LedgerEntry.recorded_by), joinedload(LedgerEntry.evidence),
+                     selectinload(LedgerEntry.reversed_by)))
+    return _filtered(stmt, scope, f).order_by(LedgerEntry.recorded_at.desc(),
+                                              LedgerEntry.id.desc())
+
+
+def entries_page(scope: Region, f: EntryFilters, page: int):
+    """A Flask-SQLAlchemy Pagination of the filtered entries (``PER_PAGE`` a page)."""
+    return db.paginate(entries_stmt(scope, f), page=max(1, page), per_page=PER_PAGE,
+                       error_out=False)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Totals of a filtered set: ``count`` of rows (every status), and Decimal point sums
+    over the rows that are not declined or cancelled: ``awards`` (direction award, reversals
+    of awards net them out), ``deductions`` (<= 0), ``spends`` (<= 0) and ``net`` (their
+    sum)."""
+
+    count: int
+    awards: Decimal
+    deductions: Decimal
+    spends: Decimal
+    net: Decimal
+
+
+def _dec(value) -> Decimal:
+    return Decimal(str(value if value is not None else 0)).quantize(CENT)
+
+
+def totals(scope: Region, f: EntryFilters) -> Totals:
+    """Totals of the whole filtered set, computed in SQL in one query (no rows loaded)."""
+    live = LedgerEntry.status.notin_(VOID)
+
+    def part(direction):
+        return func.coalesce(func.sum(case(
+            (and_(live, LedgerEntry.direction == direction), LedgerEntry.points), else_=0)), 0)
+
+    stmt = (select(func.count(LedgerEntry.id), part("award"), part("deduction"), part("spend"))
+            .select_from(LedgerEntry)
+            .join(Household, Household.id == LedgerEntry.household_id))
+    count, awards, deductions, spends = db.session.execute(_filtered(stmt, scope, f)).one()
+    awards, deductions, spends = _dec(awards), _dec(deductions), _dec(spends)
+    return Totals(count=count, awards=awards, deductions=deductions, spends=spends,
+                  net=awards + deductions + spends)
+
+
+def village_ids(scope: Region, f: EntryFilters) -> list:
+    """Ids of the villages that have entries in the filtered set (sorted)."""
+    stmt = (select(LedgerEntry.village_id).join(Household,
+                                                 Household.id == LedgerEntry.household_id)
+            .distinct())
+    return sorted(db.session.execute(_filtered(stmt, scope, f)).scalars())
+
+
+def chain_heads(village_ids) -> list:
+    """[(village Region, seq, head_hash)] of the given villages, by village code; (0, "")
+    for a village with no chain yet. One query for the regions, one for the heads."""
+    ids = list(village_ids)
+    if not ids:
+        return []
+    villages = db.session.execute(select(Region).where(Region.id.in_(ids))
+                                  .order_by(Region.code)).scalars().all()
+    heads = {vid: (seq, head) for vid, seq, head in db.session.execute(
+        select(LedgerChain.village_id, LedgerChain.seq, LedgerChain.head_hash)
+        .where(LedgerChain.village_id.in_(ids)))}
+    return [(v, *heads.get(v.id, (0, ""))) for v in villages]
+
+
+def filter_choices(scope: Region, f: EntryFilters) -> dict:
+    """Choices of the filter form, all within ``scope``: ``villages`` (Region list),
+    ``groups`` (the groups of the chosen village, or of the scope when it is a village),
+    ``scorers`` (Users who recorded entries in scope, by name), ``categories`` (names)."""
+    villages = villages_under(scope)
+    village = None
+    if scope.level == "village":
+        village = scope
+    elif f.village is not None:
+        village = next((v for v in villages if v.id == f.village), None)
+    groups = children(village) if village is not None else []
+    recorders = in_scope(select(LedgerEntry.recorded_by_id).distinct(), LedgerEntry.village_id,
+                         scope)
+    scorers = db.session.execute(select(User).where(User.id.in_(recorders))
+                                 .order_by(User.display_name, User.id)).scalars().all()
+    categories = db.session.execute(
+        in_scope(select(LedgerEntry.category_name).distinct(), LedgerEntry.village_id, scope)
+        .order_by(LedgerEntry.category_name)).scalars().all()
+    return {"villages": villages, "groups": groups, "scorers": scorers,
+            "categories": categories}
+
+
+def entry_or_404(entry_id, scope: Region) -> LedgerEntry:
+    """The entry ``entry_id`` with its household, group, scorer, evidence, reversal links and
+    transitions (with who moved them) loaded, when its village lies in ``scope``; else 404."""
+    try:
+        ident = int(entry_id)
+    except (TypeError, ValueError):
+        abort(404)
+    from app.scoring.models import EntryTransition
+    stmt = (select(LedgerEntry).where(LedgerEntry.id == ident)
+            .options(joinedload(LedgerEntry.household).options(
+                         joinedload(Household.group), joinedload(Household.village)),
+                     joinedload(LedgerEntry.recorded_by), joinedload(LedgerEntry.evidence),
+                     joinedload(LedgerEntry.reverses), selectinload(LedgerEntry.reversed_by),
+                     selectinload(LedgerEntry.transitions).joinedload(EntryTransition.by_user)))
+    entry = db.session.execute(in_scope(stmt, LedgerEntry.village_id, scope)).unique() \
+        .scalar_one_or_none()
+    if entry is None:
+        abort(404)
+    return entry
+
+
+def entry_objections(entry: LedgerEntry) -> list:
+    """Objections to ``entry`` (already scoped through the entry), oldest first, with who
+    raised and resolved them loaded."""
+    from app.review.models import Objection
+    return db.session.execute(
+        select(Objection).where(Objection.entry_id == entry.id,
+                                Objection.village_id == entry.village_id)
+        .options(joinedload(Objection.by_household), joinedload(Objection.by_user),
+                 joinedload(Objection.resolved_by))
+        .order_by(Objection.id)).scalars().all()
+
+
+# --- the audit log -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LogFilters:
+    """Filters of the audit log: ``region`` (a Region id: the log of that region and below),
+    ``actor`` (a User id), ``action`` (a code), ``date_from`` / ``date_to`` (local dates,
+    inclusive)."""
+
+    region: int | None = None
+    actor: int | None = None
+    action: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "LogFilters":
+        return cls(region=_int(args.get("region")), actor=_int(args.get("actor")),
+                   action=_text(args.get("action")), date_from=_date(args.get("date_from")),
+                   date_to=_date(args.get("date_to")))
+
+    def to_args(self) -> dict:
+        return {k: (v.isoformat() if isinstance(v, date) else v)
+                for k, v in asdict(self).items() if v not in (None, "")}
+
+
+def local_day_start(d: date) -> datetime:
+    """The UTC instant a local date begins (Asia/Shanghai by default)."""
+    return datetime.combine(d, time(0), local_zone()).astimezone(timezone.utc)
+
+
+def log_page(scope: Region, f: LogFilters, page: int):
+    """A Pagination of the audit log in ``scope`` (404 when ``f.region`` lies outside it),
+    newest first, ``PER_PAGE`` rows a page, with actor and region loaded."""
+    stmt = (select(AuditLog).options(joinedload(AuditLog.actor), joinedload(AuditLog.region)))
+    stmt = in_scope(stmt, AuditLog.region_id, scope)
+    if f.region is not None:
+        stmt = in_scope(stmt, AuditLog.region_id, region_or_404(f.region, scope))
+    if f.actor is not None:
+        stmt = stmt.where(AuditLog.actor_id == f.actor)
+    if f.action:
+        stmt = stmt.where(AuditLog.action == f.action)
+    if f.date_from is not None:
+        stmt = stmt.where(AuditLog.at >= local_day_start(f.date_from))
+    if f.date_to is not None:
+        stmt = stmt.where(AuditLog.at < local_day_start(f.date_to + timedelta(days=1)))
+    stmt = stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+    return db.paginate(stmt, page=max(1, page), per_page=PER_PAGE, error_out=False)
+
+
+def log_choices(scope: Region) -> dict:
+    """Choices of the log's filter form: ``actors`` (Users who acted in scope), ``actions``
+    (codes used in scope), ``regions`` (the scope and its villages)."""
+    actor_ids = in_scope(select(AuditLog.actor_id).distinct(), AuditLog.region_id, scope)
+    actors = db.session.execute(select(User).where(User.id.in_(actor_ids))
+                                .order_by(User.display_name, User.id)).scalars().all()
+    actions = db.session.execute(
+        in_scope(select(AuditLog.action).distinct(), AuditLog.region_id, scope)
+        .order_by(AuditLog.action)).scalars().all()
+    return {"actors": actors, "actions": actions,
+            "regions": [scope] + (villages_under(scope) if scope.level != "village" else [])}

@@ -1,0 +1,122 @@
+"""Writes of the audit package: ``log_action`` records an administrative action. It flushes,
+never commits: the caller's request commits it together with the action it describes, so an
+action that is rolled back leaves no log row, and a logged action cannot be lost.
+"""
+import dataclasses
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+
+from app.audit.models import AuditLog
+from app.extensions import db
+
+#: Labels of the known action codes (others are shown as their code). Add a code here when
+#: you log a new kind of action.
+ACTION_LABELS = {
+    "roster.import": _l("导入花名册"),
+    "household.archive": _l("农户归档"),
+    "household.token_reissue": _l("重新生成门牌二维码"),
+    "user.create": _l("新建账号"),
+    "user.update": _l("修改账号"),
+    "user.password_reset": _l("重置密码"),
+    "user.deactivate": _l("停用账号"),
+    "user.activate": _l("启用账号"),
+    "entry.approve": _l("审核通过"),
+    "entry.decline": _l("审核不通过"),
+    "objection.resolve": _l("处理异议"),
+    "self_report.accept": _l("采纳申报"),
+    "self_report.decline": _l("不采纳申报"),
+    "village.settings": _l("修改村积分设置"),
+}
+
+#: Keys never written to the log, whatever a caller passes (their values become "***").
+SECRET_KEYS = frozenset({"password", "password_hash", "token", "qr_token", "qr_nonce",
+                         "qr_token_hash", "secret", "session_token"})
+
+
+def jsonable(value):
+    """``value`` made JSON-serialisable for the log: Decimal -> str (exact, e.g. "2.50"),
+    date/datetime -> ISO 8601 text, dataclass -> dict, set/tuple -> list, enum -> value, a
+    model instance -> {"id": ...}; dict keys become str and the values of secret keys
+    (``SECRET_KEYS``) become "***". Other objects become ``str(value)``."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return jsonable(value.value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = dataclasses.asdict(value)
+    if isinstance(value, dict):
+        return {str(k): ("***" if str(k) in SECRET_KEYS else jsonable(v))
+                for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return [jsonable(v) for v in items]
+    if isinstance(value, db.Model):
+        return {"id": getattr(value, "id", None)}
+    return str(value)
+
+
+def _target(target):
+    """(target_type, target_id) of ``target``: a model instance (its table name and id), a
+    (type, id) pair, or None."""
+    if target is None:
+        return None, None
+    if isinstance(target, tuple):
+        kind, ident = target
+        return str(kind), (int(ident) if ident is not None else None)
+    return target.__tablename__, target.id
+
+
+def log_action(actor, action: str, *, region, target=None, before=None,
+               after=None) -> AuditLog:
+    """Record an administrative action in the audit log (flushed, not committed).
+
+    - ``actor``: the User who acted (``current_user`` in a view), or None (command line).
+    - ``action``: a short code, ``<object>.<verb>``, e.g. ``"roster.import"``,
+      ``"entry.approve"``, ``"objection.resolve"``, ``"user.create"``,
+      ``"household.archive"``; known codes have labels in ``ACTION_LABELS``.
+    - ``region``: the Region the action concerns (a Region or its id), normally the village
+      of the object; the log is readable by users whose scope contains it.
+    - ``target``: the object acted on: a model instance with an ``id`` (its table name is
+      stored as the type), or a ``(type, id)`` pair; None when there is none.
+    - ``before`` / ``after``: the state before and after, as anything ``jsonable`` accepts
+      (dicts, dataclasses, Decimals, dates...); None when not applicable (``before`` of a
+      creation). Never pass passwords or tokens: keys in ``SECRET_KEYS`` are masked anyway.
+
+    Call it in the same transaction as the action, after the action's service (so ids
+    exist); the view's one commit stores both. Returns the AuditLog row. Raises ValueError
+    when ``action`` is blank or ``region`` is missing.
+    """
+    action = (action or "").strip()
+    if not action:
+        raise ValueError("an action code is required")
+    region_id = getattr(region, "id", region)
+    if region_id is None:
+        raise ValueError("the region the action concerns is required")
+    target_type, target_id = _target(target)
+    actor_id = getattr(actor, "id", None) if actor is not None else None
+    if actor is not None and not getattr(actor, "is_authenticated", True):
+        actor_id = None
+    row = AuditLog(actor_id=actor_id, region_id=int(region_id), action=action,
+                   target_type=target_type, target_id=target_id,
+                   before=jsonable(before), after=jsonable(after))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def roster_import_summary(result, rows, filename: str | None = None) -> dict:
+    """What the log keeps of a roster import: the counts of ``result``
+    (households.roster.ImportResult: created, updated, unchanged, new_groups), the house
+    numbers of the imported ``rows`` (RosterRow list, in file order) and the file name."""
+    summary = jsonable(result)
+    summary["house_numbers"] = [r.house_number for r in rows]
+    if filename:
+        summary["file"] = filename
+    return summary
