@@ -59,6 +59,10 @@ def create_app(config=None):
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(
                        os.path.dirname(__file__), "translations"))
+    from app.logs import configure_logging
+    from app.security import init_security
+    configure_logging(app)
+    init_security(app)
 
     from app import models  # noqa: F401  (registers every table with the metadata)
     from app.accounts.views import bp as accounts_bp
@@ -70,6 +74,11 @@ def create_app(config=None):
     from app.audit.views import bp as audit_bp
     for bp in (accounts_bp, regions_bp, households_bp, scoring_bp, boards_bp, public_bp, audit_bp):
         app.register_blueprint(bp)
+
+    from app.accounts.manage_views import bp as users_bp
+    from app.ops.views import bp as ops_bp
+    app.register_blueprint(users_bp)
+    app.register_blueprint(ops_bp)
 
     from app.cli import register_cli
     register_cli(app)
@@ -93,10 +102,18 @@ def _register_template_helpers(app):
                 "html_lang": "en" if locale and locale.language == "en" else "zh-CN"}
 
 
+def _upload_limit_text(app) -> str:
+    size = app.config.get("MAX_CONTENT_LENGTH") or 0
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{max(1, size // 1024)} KB"
+
+
 def _register_errors(app):
-    for code in (400, 403, 404, 413, 500):
+    for code in (400, 403, 404, 405, 413, 429, 500):
         def handler(err, code=code):
-            if code == 500:
+            if code in (413, 500):
                 db.session.rollback()
-            return render_template("errors.html", code=code), code
+            return render_template("errors.html", code=code,
+                                   max_upload=_upload_limit_text(app)), code
         app.register_error_handler(code, handler)

@@ -1,7 +1,8 @@
 """Imports every model so the metadata (and Alembic) sees all tables."""
+from app.accounts.login_state import LoginState  # noqa: F401
 from app.accounts.models import User  # noqa: F401
 from app.audit.models import AuditLog  # noqa: F401
-from app.households.models import Household, HouseholdMember  # noqa: F401
+from app.households.models import Household, HouseholdMember, HouseholdStatusChange  # noqa: F401
 from app.regions.models import Region  # noqa: F401
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion  # noqa: F401
 from app.evidence.models import Evidence  # noqa: F401

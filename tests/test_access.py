@@ -24,7 +24,8 @@ def _ids(world):
                        recorded_by=world["users"]["scorer"])
     db.session.commit()
     return {"village_id": v.id, "region_id": v.id, "household_id": world["hh"]["a1"].id,
-            "entry_id": entry.id, "group": world["g_a1"].id}
+            "entry_id": entry.id, "group": world["g_a1"].id,
+            "user_id": world["users"]["scorer"].id}
 
 
 MATRIX = {
@@ -55,6 +56,22 @@ MATRIX = {
                                                         household_id=i["household_id"])),
     "scoring.reverse": ("scoped+score", lambda i: url_for("scoring.reverse",
                                                           entry_id=i["entry_id"])),
+    # security and operations (issue 9)
+    "ops.healthz": ("public", lambda i: url_for("ops.healthz")),
+    "households.archive": ("scoped+manage_households",
+                           lambda i: url_for("households.archive",
+                                             household_id=i["household_id"])),
+    "households.reissue_qr": ("post:scoped+manage_households",
+                              lambda i: url_for("households.reissue_qr",
+                                                household_id=i["household_id"])),
+    "users.change_my_password": ("login", lambda i: url_for("users.change_my_password")),
+    "users.index": ("perm+manage_users", lambda i: url_for("users.index")),
+    "users.new": ("perm+manage_users", lambda i: url_for("users.new")),
+    # the object is the account of village A's scorer
+    "users.reset_password": ("scoped+manage_users",
+                             lambda i: url_for("users.reset_password", user_id=i["user_id"])),
+    "users.set_active": ("post:scoped+manage_users",
+                         lambda i: url_for("users.set_active", user_id=i["user_id"])),
     # township audit (issue 4): a filter naming a foreign village is a 404 like the object
     "audit.entries": ("scoped+view", lambda i: url_for("audit.entries",
                                                        village=i["village_id"])),
@@ -79,6 +96,9 @@ def test_every_route_is_in_the_matrix(app):
 
 
 def _expected(kind, username, role):
+    """Kinds added for issue 9: ``login`` (any logged-in user: 200), ``perm+PERM`` (not
+    object-scoped: 200 for any role with PERM, else 403), and ``post:`` before a kind for
+    POST-only routes (posted without data; a granted request redirects, 302)."""
     if kind == "public":
         return 200
     if kind == "home":
@@ -87,9 +107,17 @@ def _expected(kind, username, role):
         return 302
     if username == "anonymous":
         return 302
+    if kind == "login":
+        return 200
+    if kind.startswith("perm+"):
+        return 200 if role_allows(role, kind.split("+")[1]) else 403
+    post = kind.startswith("post:")
+    kind = kind.removeprefix("post:")
     if "+" in kind and not role_allows(role, kind.split("+")[1]):
         return 403
-    return 200 if username in OWN else 404
+    if username not in OWN:
+        return 404
+    return 302 if post else 200
 
 
 @pytest.mark.parametrize("username", USERS)
@@ -102,14 +130,15 @@ def test_access_matrix(app, world, login, username):
         urls = {ep: (b(ids) if b else public_url(world["hh"]["a1"]))
                 for ep, (_, b) in MATRIX.items()}
     for endpoint, (kind, _) in MATRIX.items():
-        method = "post" if endpoint == "accounts.logout" else "get"
+        method = "post" if endpoint == "accounts.logout" or kind.startswith("post:") else "get"
         if endpoint == "accounts.logout":
             continue  # checked last: it ends the session
         resp = getattr(client, method)(urls[endpoint])
         want = _expected(kind, username, role)
         assert resp.status_code == want, (endpoint, username, resp.status_code)
-        if want == 302 and kind.startswith("scoped"):
-            assert "/login" in resp.headers["Location"]
+        if want == 302 and kind not in ("public", "home", "logout"):
+            assert ("/login" in resp.headers["Location"]) == (username == "anonymous"), \
+                (endpoint, username, resp.headers["Location"])
         if want in (403, 404):
             assert secret_name not in resp.get_data(as_text=True)
     resp = client.post(urls["accounts.logout"])

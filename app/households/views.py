@@ -1,13 +1,15 @@
 """Household list and page, roster import/export, and printable QR door plates."""
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts.access import require, scope
 from app.audit.services import log_action, roster_import_summary
 from app.extensions import db
-from app.households import queries, roster
-from app.households.forms import RosterImportForm
+from app.households import queries, roster, services
+from app.households.forms import ArchiveForm, ConfirmForm, RosterImportForm
+from app.households.privacy import can_see_phones
 from app.households.qr import public_url, qr_svg
 from app.regions.queries import children
 from app.scoring import queries as ledger
@@ -45,11 +47,46 @@ def show(household_id):
     month = month_period(local_today())
     entries = ledger.entries_page(household.id, request.args.get("page", 1, type=int),
                                   current_app.config["ENTRIES_PER_PAGE"])
-    url = public_url(household)
+    active = household.status == "active"
+    url = public_url(household) if active else None
     return render_template("households/show.html", household=household, rank=rank,
                            out_of=out_of, entries=entries, month=month,
                            month_points=ledger.period_points(household.id, month),
-                           public_url=url, qr=qr_svg(url))
+                           public_url=url, qr=qr_svg(url) if active else None,
+                           show_phone=can_see_phones(current_user, household.village),
+                           reissue_form=ConfirmForm(),
+                           status_change=(household.status_changes or [None])[-1])
+
+
+@bp.route("/households/<int:household_id>/qr/reissue", methods=["POST"])
+@require("manage_households")
+def reissue_qr(household_id):
+    """A new door-plate QR code for the household; the old plate stops working at once."""
+    household = queries.household_or_404(household_id, scope())
+    if household.status != "active" or not ConfirmForm().validate_on_submit():
+        return redirect(url_for("households.show", household_id=household.id))
+    services.reissue_token(household, by=current_user)
+    db.session.commit()
+    flash(_("已为 %(n)s 号重新生成二维码：旧门牌已经失效，请打印新门牌贴上。",
+            n=household.house_number), "success")
+    return redirect(url_for("households.show", household_id=household.id))
+
+
+@bp.route("/households/<int:household_id>/archive", methods=["GET", "POST"])
+@require("manage_households")
+def archive(household_id):
+    """Archive a household that moved away: ledger kept, public page closed."""
+    household = queries.household_or_404(household_id, scope())
+    if household.status != "active":
+        return redirect(url_for("households.show", household_id=household.id))
+    form = ArchiveForm()
+    if form.validate_on_submit():
+        services.archive_household(household, reason=form.reason.data, by=current_user)
+        db.session.commit()
+        flash(_("%(n)s 号已登记为迁出：积分记录保留，门牌二维码已停用。",
+                n=household.house_number), "success")
+        return redirect(url_for("households.show", household_id=household.id))
+    return render_template("households/archive.html", household=household, form=form)
 
 
 @bp.route("/villages/<int:village_id>/plates")
@@ -84,7 +121,9 @@ def roster_template(village_id):
 def roster_export(village_id):
     village = queries.village_or_404(village_id, scope())
     households = db.session.execute(queries.search_stmt(village.id)).scalars().all()
-    return _xlsx(roster.export_workbook(households), f"{village.name}花名册.xlsx")
+    return _xlsx(roster.export_workbook(households,
+                                        include_phone=can_see_phones(current_user, village)),
+                 f"{village.name}花名册.xlsx")
 
 
 @bp.route("/villages/<int:village_id>/roster/import", methods=["GET", "POST"])
