@@ -74,7 +74,11 @@ def create_app(config=None):
     from app.audit.views import bp as audit_bp
     for bp in (accounts_bp, regions_bp, households_bp, scoring_bp, boards_bp, public_bp, audit_bp):
         app.register_blueprint(bp)
-
+    from app.evidence.views import bp as evidence_bp
+    from app.review.public_views import bp as villager_bp
+    from app.review.views import bp as review_bp
+    for bp in (review_bp, villager_bp, evidence_bp):
+        app.register_blueprint(bp)
     from app.accounts.manage_views import bp as users_bp
     from app.ops.views import bp as ops_bp
     app.register_blueprint(users_bp)

@@ -85,6 +85,8 @@ def raise_objection(entry: LedgerEntry, *, text: str, by_household=None, by_user
     A repeated ``idempotency_key`` returns the first objection.
     """
     if idempotency_key:
+        if len(idempotency_key) > 64:
+            raise Refusal("bad_key", N_("请求有误，请刷新页面后重试"))
         first = db.session.execute(select(Objection).where(
             Objection.idempotency_key == idempotency_key)).scalar_one_or_none()
         if first is not None:
@@ -189,6 +191,8 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
     A repeated ``idempotency_key`` returns the first report.
     """
     if idempotency_key:
+        if len(idempotency_key) > 64:
+            raise Refusal("bad_key", N_("请求有误，请刷新页面后重试"))
         first = db.session.execute(select(SelfReport).where(
             SelfReport.idempotency_key == idempotency_key)).scalar_one_or_none()
         if first is not None:

@@ -5,12 +5,14 @@ No database, no Flask: views, the CLI and imports all call ``judge`` through
 deductions), 7 (ranges left to the panel), 8 (fractional points, exact) and 10 (once-only
 items); the other rows arrive with issue 3.
 """
+import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from app.points import fmt_points
 
 CENT = Decimal("0.01")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d{1,8}(\.\d+)?$")
 
 
 def N_(msgid: str) -> str:
@@ -80,15 +82,21 @@ class Judgement:
 def to_points(value) -> Decimal:
     """Parse ``value`` (str, int or Decimal; never float) into points with 2 decimals.
 
-    Raises Refusal("bad_points") when it is not a number with at most two decimals.
+    Accepts plain decimal notation only ("5", "-2", "0.5"; no exponents, NaN or
+    infinities) up to 99,999,999.99. Raises Refusal("bad_points") otherwise.
     """
     if isinstance(value, float):
         raise TypeError("points must never be floats")
-    try:
-        d = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise Refusal("bad_points", N_("分值必须是数字")) from None
-    if not d.is_finite() or d != d.quantize(CENT):
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise Refusal("bad_points", N_("分值必须是数字"))
+        text = format(value, "f")
+    else:
+        text = str(value).strip()
+    if not _PLAIN_NUMBER.match(text):
+        raise Refusal("bad_points", N_("分值必须是数字"))
+    d = Decimal(text)
+    if d != d.quantize(CENT):
         raise Refusal("bad_points", N_("分值最多保留两位小数"))
     return d.quantize(CENT)
 

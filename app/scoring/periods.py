@@ -48,9 +48,12 @@ def month_period(d: date) -> Period:
 
 
 def parse_month(text: str | None) -> Period | None:
-    """Parse ``YYYY-MM`` into a month Period; None when empty or malformed."""
+    """Parse ``YYYY-MM`` into a month Period; None when empty, malformed, or outside the
+    years 2000-2099 this app keeps ledgers for."""
     try:
         year, month = (int(part) for part in (text or "").split("-"))
+        if not 2000 <= year <= 2099:
+            return None
         return month_period(date(year, month, 1))
     except (ValueError, TypeError):
         return None

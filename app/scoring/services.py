@@ -64,12 +64,23 @@ def _update_balance(household_id: int, deltas: dict, *, count: int = 0, at=None)
                            .values(**values))
 
 
-def _by_key(key):
+def _by_key(key, **expect):
+    """The entry already posted under idempotency ``key``, or None.
+
+    ``expect`` names fields the first entry must share with the repeat (its household, item
+    or the entry it reverses): a key reused for a different request is refused rather than
+    silently answered with someone else's entry.
+    """
     if not key:
         return None
-    return db.session.execute(
+    if len(key) > 64:
+        raise Refusal("bad_key", N_("请求有误，请刷新页面后重试"))
+    first = db.session.execute(
         select(LedgerEntry).where(LedgerEntry.idempotency_key == key)
     ).scalar_one_or_none()
+    if first is not None and any(getattr(first, f) != v for f, v in expect.items()):
+        raise Refusal("key_reused", N_("这个表单已经提交过别的记录，请刷新页面后重试"))
+    return first
 
 
 def _record(entry: LedgerEntry, status: str, by_user=None, reason=None) -> LedgerEntry:
@@ -156,7 +167,8 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
     defaults to now; only bulk loads of past records set it.
     Raises Refusal (Chinese message template) when the engine or the calendar refuses.
     """
-    first = _by_key(idempotency_key)
+    expect = {"household_id": household.id, "kind": "score"}
+    first = _by_key(idempotency_key, **expect)
     if first is not None:
         return first
     if deed_date > local_today():
@@ -169,7 +181,7 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
         raise Refusal("item_not_in_force", N_("该评分项不在 %(date)s 生效的细则中"),
                       date=str(deed_date))
     chain.lock_chain(household.village_id)
-    first = _by_key(idempotency_key)  # a twin request may have committed while we waited
+    first = _by_key(idempotency_key, **expect)  # a twin may have committed while we waited
     if first is not None:
         return first
     state = HouseholdState(active=household.status == "active",
@@ -207,7 +219,7 @@ def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
     reversal. Raises Refusal when the reason is blank, the entry is itself a reversal, or it
     has already been reversed or declined.
     """
-    first = _by_key(idempotency_key)
+    first = _by_key(idempotency_key, reverses_id=entry.id)
     if first is not None:
         return first
     reason = (reason or "").strip()
@@ -216,7 +228,7 @@ def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
     if entry.kind == "reversal":
         raise Refusal("not_reversible", N_("冲正记录不能再冲正"))
     chain.lock_chain(entry.village_id)
-    first = _by_key(idempotency_key)
+    first = _by_key(idempotency_key, reverses_id=entry.id)
     if first is not None:
         return first
     db.session.refresh(entry)
@@ -253,14 +265,15 @@ def spend(*, household, points, recorded_by, reason: str, idempotency_key: str |
     repeated ``idempotency_key``). Raises Refusal("insufficient") when the balance is short,
     Refusal("bad_points") when ``points`` is not a positive amount.
     """
-    first = _by_key(idempotency_key)
+    expect = {"household_id": household.id, "kind": "spend"}
+    first = _by_key(idempotency_key, **expect)
     if first is not None:
         return first
     amount = to_points(points)
     if amount <= 0:
         raise Refusal("bad_points", N_("兑换积分必须大于 0"))
     chain.lock_chain(household.village_id)
-    first = _by_key(idempotency_key)
+    first = _by_key(idempotency_key, **expect)
     if first is not None:
         return first
     taken = db.session.execute(

@@ -32,7 +32,11 @@ def score(household_id):
     form = ScoreForm()
     if not form.is_submitted():
         form.deed_date.data = local_today()
-    version = version_in_force(household.village, form.deed_date.data or local_today())
+    deed_date = form.deed_date.data or local_today()
+    version = version_in_force(household.village, deed_date)
+    if version is None:  # keep the form usable: show today's items and say what's wrong
+        form.deed_date.errors = [_("%(date)s 没有生效的积分细则，请改日期", date=deed_date)]
+        version = version_in_force(household.village, local_today())
     items = [i for c in (version.categories if version else []) for i in c.items]
     form.item_id.choices = [(i.id, i.name) for i in items]
     form_error = None
@@ -65,6 +69,13 @@ def reverse(entry_id):
     entry = get_scoped_or_404(LedgerEntry, entry_id, "village_id", scope())
     form = ReverseForm()
     form_error = None
+    if entry.is_reversal:
+        form_error = _("冲正记录不能再冲正")
+    elif entry.reversed_by is not None or entry.status in ("cancelled", "declined"):
+        form_error = _("该记录已经冲正过")
+    if form_error:
+        return render_template("scoring/reverse.html", entry=entry, form=None,
+                               form_error=form_error)
     if form.validate_on_submit():
         try:
             services.reverse_entry(entry, reason=form.reason.data, recorded_by=current_user,
