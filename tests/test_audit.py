@@ -445,7 +445,9 @@ def test_roster_import_is_logged_and_readable_by_auditors(app, world, login):
     assert row.after["house_numbers"] == ["1", "301"] and row.after["file"] == "花名册.xlsx"
     assert row.after["new_groups"] == ["第三村民小组"]
     html = get(login("auditor"), "/audit/log")
-    assert 'data-action="roster.import"' in html and "vadmin" in html and "301" in html
+    assert 'data-action="roster.import"' in html and "vadmin" in html
+    assert "新建户数" in html and "1、301" in html and "地区 #%d" % v.id in html
+    assert 'href="/audit/entries"' in html  # the nav leads to the explorer
     assert 'data-action="roster.import"' not in get(login("auditor_b"), "/audit/log")
     # a failed import logs nothing
     login("vadmin").post(f"/villages/{v.id}/roster/import",

@@ -31,6 +31,21 @@ ACTION_LABELS = {
     "village.settings": _l("修改村积分设置"),
 }
 
+#: Labels of the object types (``target_type``, a table name) and of common keys of
+#: ``before``/``after``, for the log page; others are shown as they are.
+TARGET_LABELS = {
+    "region": _l("地区"), "household": _l("农户"), "user_account": _l("账号"),
+    "ledger_entry": _l("积分记录"), "objection": _l("异议"), "self_report": _l("申报"),
+    "village_settings": _l("村积分设置"),
+}
+FIELD_LABELS = {
+    "created": _l("新建户数"), "updated": _l("更新户数"), "unchanged": _l("未变户数"),
+    "new_groups": _l("新建村民小组"), "house_numbers": _l("门牌号"), "file": _l("文件"),
+    "status": _l("状态"), "reason": _l("原因"), "outcome": _l("处理结果"),
+    "points": _l("分值"), "username": _l("用户名"), "display_name": _l("姓名"),
+    "role": _l("角色"), "region": _l("地区"), "is_active": _l("启用"), "phone": _l("联系电话"),
+}
+
 #: Keys never written to the log, whatever a caller passes (their values become "***").
 SECRET_KEYS = frozenset({"password", "password_hash", "token", "qr_token", "qr_nonce",
                          "qr_token_hash", "secret", "session_token"})

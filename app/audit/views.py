@@ -13,7 +13,7 @@ from app.audit import exports, queries
 from app.audit.anomalies import LABELS as FLAG_LABELS, flags_for
 from app.audit.labels import (DIRECTION_LABELS, KIND_LABELS, OBJECTION_OUTCOMES,
                               STATUS_LABELS, label)
-from app.audit.services import ACTION_LABELS
+from app.audit.services import ACTION_LABELS, FIELD_LABELS, TARGET_LABELS
 from app.extensions import db
 from app.regions.models import Region
 from app.scoring.chain import chain_head
@@ -123,8 +123,12 @@ def entries_xlsx():
 
 
 def _json_text(value) -> str:
+    """A logged value as text: strings as they are, a list of plain values joined with "、"
+    ("—" when empty), anything else as JSON (Chinese kept readable)."""
     if isinstance(value, str):
         return value
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return "、".join(str(v) for v in value) if value else "—"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -152,4 +156,5 @@ def log():
     page = queries.log_page(region, filters, request.args.get("page", 1, type=int))
     return render_template("audit/log.html", region=region, filters=filters, page=page,
                            choices=queries.log_choices(region), action_labels=ACTION_LABELS,
+                           target_labels=TARGET_LABELS, field_labels=FIELD_LABELS,
                            changes=changes, label=label)
