@@ -22,10 +22,34 @@ def _ids(world):
     entry = post_entry(household=world["hh"]["a1"], item_id=item(v, "乱堆乱放").id,
                        deed_date=__import__("datetime").date(2026, 11, 2),
                        recorded_by=world["users"]["scorer"])
+    from app.evidence.services import store_photo
+    from app.households.qr import derive_token
+    from app.review.models import Objection
+    from app.review.services import submit_self_report
+    photo = store_photo(_PNG, village_id=v.id)
+    objection = Objection(entry_id=entry.id, village_id=v.id, text="核实", status="open",
+                          by_household_id=world["hh"]["a2"].id)
+    db.session.add(objection)
+    report = submit_self_report(world["hh"]["a1"], item_id=item(v, "红白喜事简办").id,
+                                deed_date=entry.deed_date, description="好事")
     db.session.commit()
     return {"village_id": v.id, "region_id": v.id, "household_id": world["hh"]["a1"].id,
             "entry_id": entry.id, "group": world["g_a1"].id,
-            "user_id": world["users"]["scorer"].id}
+            "user_id": world["users"]["scorer"].id, "evidence_id": photo.id,
+            "objection_id": objection.id, "report_id": report.id,
+            "token": derive_token(world["hh"]["a1"].qr_nonce)}
+
+
+def _png():
+    import io
+
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), (255, 0, 0)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+_PNG = _png()
 
 
 MATRIX = {
@@ -81,6 +105,31 @@ MATRIX = {
     "audit.entries_xlsx": ("scoped+view", lambda i: url_for("audit.entries_xlsx",
                                                             village=i["village_id"])),
     "audit.log": ("scoped+view", lambda i: url_for("audit.log", region=i["village_id"])),
+    # review workflow (issue 4)
+    "review.queue": ("scoped+review", lambda i: url_for("review.queue",
+                                                        village_id=i["village_id"])),
+    "review.approve": ("post:scoped+review", lambda i: url_for("review.approve",
+                                                               entry_id=i["entry_id"])),
+    "review.decline": ("scoped+review", lambda i: url_for("review.decline",
+                                                          entry_id=i["entry_id"])),
+    "review.object_entry": ("scoped", lambda i: url_for("review.object_entry",
+                                                        entry_id=i["entry_id"])),
+    "review.resolve": ("scoped+review", lambda i: url_for("review.resolve",
+                                                          objection_id=i["objection_id"])),
+    "review.review_report": ("scoped+review", lambda i: url_for("review.review_report",
+                                                                report_id=i["report_id"])),
+    "review.notice": ("scoped", lambda i: url_for("review.notice",
+                                                  village_id=i["village_id"])),
+    "evidence.photo": ("scoped", lambda i: url_for("evidence.photo",
+                                                   evidence_id=i["evidence_id"])),
+    "evidence.thumb": ("scoped", lambda i: url_for("evidence.thumb",
+                                                   evidence_id=i["evidence_id"])),
+    # the villager's side, by door-plate token (no login)
+    "villager.notice": ("public", lambda i: url_for("villager.notice", token=i["token"])),
+    "villager.report": ("public", lambda i: url_for("villager.report", token=i["token"])),
+    "villager.object_entry": ("public", lambda i: url_for("villager.object_entry",
+                                                          token=i["token"],
+                                                          entry_id=i["entry_id"])),
 }
 
 # Users whose region contains village A (the objects' region); the rest are foreign.
@@ -129,7 +178,9 @@ def test_access_matrix(app, world, login, username):
     with app.test_request_context():
         urls = {ep: (b(ids) if b else public_url(world["hh"]["a1"]))
                 for ep, (_, b) in MATRIX.items()}
-    for endpoint, (kind, _) in MATRIX.items():
+    # reissuing the QR token retires the door-plate links: request it after the others
+    order = sorted(MATRIX.items(), key=lambda kv: kv[0] == "households.reissue_qr")
+    for endpoint, (kind, _) in order:
         method = "post" if endpoint == "accounts.logout" or kind.startswith("post:") else "get"
         if endpoint == "accounts.logout":
             continue  # checked last: it ends the session
@@ -168,7 +219,9 @@ def test_foreign_writes_are_404_and_change_nothing(app, world, login):
 def test_unknown_ids_are_404(app, world, login):
     client = login("admin")
     for url in ["/households/999999", "/regions/999999", "/villages/999999/board",
-                "/entries/999999/reverse", "/h/" + "x" * 43]:
+                "/entries/999999/reverse", "/h/" + "x" * 43, "/h/" + "x" * 43 + "/notice",
+                "/h/" + "x" * 43 + "/report", "/objections/999999/resolve",
+                "/reports/999999/review", "/evidence/999999.jpg"]:
         assert client.get(url).status_code == 404, url
     # a township is not a village: village pages 404 for it
     assert client.get(f"/villages/{world['town_a'].id}/households").status_code == 404
