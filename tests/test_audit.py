@@ -497,3 +497,38 @@ def test_log_action_validates_and_serialises(app, world):
     assert row.actor_id is None and row.before == {"review_above": "10.50",
                                                    "since": "2026-01-01"}
     assert jsonable({1: {"a", "b"}, "token": "x"}) == {"1": ["a", "b"], "token": "***"}
+
+
+def test_account_and_household_actions_are_logged(app, world, login):
+    """Account management and household archive / plate reissue each leave one log row with
+    who, what and the state after; nothing secret is kept."""
+    u, a1, a2, va = world["users"], world["hh"]["a1"], world["hh"]["a2"], world["village_a"]
+    vadmin = login("vadmin")
+    resp = vadmin.post("/users/new", data={
+        "username": "scorer2", "display_name": "李评分", "role": "village_scorer",
+        "region": va.id, "password": "pw-Scorer2-2026", "confirm": "pw-Scorer2-2026"})
+    assert resp.status_code == 302
+    scorer = u["scorer"]
+    assert vadmin.post(f"/users/{scorer.id}/password", data={
+        "password": "new-pass-2026", "confirm": "new-pass-2026"}).status_code == 302
+    assert vadmin.post(f"/users/{scorer.id}/active", data={"active": "0"}).status_code == 302
+    assert vadmin.post(f"/households/{a1.id}/qr/reissue", data={}).status_code == 302
+    assert vadmin.post(f"/households/{a2.id}/archive",
+                       data={"reason": "全家迁往南昌市区"}).status_code == 302
+    rows = db.session.execute(select(AuditLog).order_by(AuditLog.id)).scalars().all()
+    assert [r.action for r in rows] == ["user.create", "user.password_reset", "user.deactivate",
+                                       "household.token_reissue", "household.archive"]
+    assert {r.actor_id for r in rows} == {u["vadmin"].id} and {r.region_id for r in rows} == {va.id}
+    created = rows[0]
+    assert created.target_type == "user_account" and created.after["username"] == "scorer2"
+    assert created.after["role"] == "village_scorer" and created.after["is_active"] is True
+    assert (rows[1].target_id, rows[1].before, rows[1].after) == (scorer.id, None, None)
+    assert rows[2].after == {"is_active": False}
+    assert (rows[3].target_type, rows[3].target_id) == ("household", a1.id)
+    assert rows[4].before == {"status": "active"}
+    assert rows[4].after == {"status": "moved", "reason": "全家迁往南昌市区"}
+    text = repr([(r.before, r.after) for r in rows])
+    assert "pw-Scorer2-2026" not in text and "new-pass-2026" not in text
+    html = get(login("auditor"), "/audit/log")
+    for label in ("新建账号", "重置密码", "停用账号", "重新生成门牌二维码", "农户归档", "全家迁往南昌市区"):
+        assert label in html, label

@@ -14,6 +14,7 @@ from app.accounts.models import User
 from app.accounts.roles import ROLE_LABELS, ROLES
 from app.accounts.services import create_user
 from app.accounts.views import start_session
+from app.audit.services import account_state, log_action
 from app.extensions import db, limiter
 from app.logs import log_event
 from app.regions.models import LEVEL_NAMES
@@ -73,6 +74,8 @@ def new():
                                role=form.role.data, region=region,
                                phone=form.phone.data or None)
             credentials.login_state(user)
+            log_action(current_user, "user.create", region=region, target=user,
+                       after=account_state(user))
             log_event("account_created", target_user_id=user.id, by_user_id=current_user.id,
                       role=user.role, region_id=region.id)
             db.session.commit()
@@ -91,6 +94,7 @@ def reset_password(user_id):
     form.target_username = user.username
     if form.validate_on_submit():
         credentials.set_password(user, form.password.data, by=current_user)
+        log_action(current_user, "user.password_reset", region=user.region_id, target=user)
         db.session.commit()
         flash(_("已重置 %(u)s 的密码，并解除锁定。请把新密码当面告诉本人。", u=user.username),
               "success")
@@ -107,6 +111,8 @@ def set_active(user_id):
     if form.validate_on_submit():
         active = form.active.data == "1"
         credentials.set_active(user, active, by=current_user)
+        log_action(current_user, "user.activate" if active else "user.deactivate",
+                   region=user.region_id, target=user, after={"is_active": active})
         db.session.commit()
         flash(_("已启用账号 %(u)s。", u=user.username) if active
               else _("已停用账号 %(u)s：他（她）已无法登录。", u=user.username), "success")

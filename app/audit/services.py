@@ -126,6 +126,15 @@ def log_action(actor, action: str, *, region, target=None, before=None,
     return row
 
 
+def account_state(user) -> dict:
+    """What the log keeps of an account (never its password or tokens): username, display
+    name, role, region (name and id), active, and the linked household id."""
+    return {"username": user.username, "display_name": user.display_name, "role": user.role,
+            "region": user.region.name if user.region else None,
+            "region_id": user.region_id, "is_active": bool(user.is_active_flag),
+            "household_id": user.household_id}
+
+
 def roster_import_summary(result, rows, filename: str | None = None) -> dict:
     """What the log keeps of a roster import: the counts of ``result``
     (households.roster.ImportResult: created, updated, unchanged, new_groups), the house

@@ -66,6 +66,8 @@ def reissue_qr(household_id):
     if household.status != "active" or not ConfirmForm().validate_on_submit():
         return redirect(url_for("households.show", household_id=household.id))
     services.reissue_token(household, by=current_user)
+    log_action(current_user, "household.token_reissue", region=household.village_id,
+               target=household)
     db.session.commit()
     flash(_("已为 %(n)s 号重新生成二维码：旧门牌已经失效，请打印新门牌贴上。",
             n=household.house_number), "success")
@@ -82,6 +84,9 @@ def archive(household_id):
     form = ArchiveForm()
     if form.validate_on_submit():
         services.archive_household(household, reason=form.reason.data, by=current_user)
+        log_action(current_user, "household.archive", region=household.village_id,
+                   target=household, before={"status": "active"},
+                   after={"status": household.status, "reason": form.reason.data.strip()})
         db.session.commit()
         flash(_("%(n)s 号已登记为迁出：积分记录保留，门牌二维码已停用。",
                 n=household.house_number), "success")
