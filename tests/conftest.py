@@ -5,16 +5,50 @@ Tables are created once per session (``create_all`` is for tests only; the app i
 migrations) and emptied after each test.
 """
 import os
+import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import g
 from flask.testing import FlaskClient
+from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
 
 TEST_DB = os.environ.get("TEST_DATABASE_URL")
+
+# Browser tests: Debian's Chromium driven by Playwright (never a downloaded browser).
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+TABLET = {"width": 1024, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+def require_chromium():
+    """Skip when Chromium is missing, unless CI is set: then fail."""
+    if os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but Chromium is missing at {CHROMIUM}")
+    pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian's chromium)")
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served by werkzeug on 127.0.0.1 and a free port, in a background thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 class FreshGClient(FlaskClient):

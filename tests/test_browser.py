@@ -5,51 +5,20 @@ public QR page with the head's name masked and no phone number.
 Skipped only when Chromium is missing and CI is not set; under CI a missing Chromium fails.
 Screenshots of the key steps go to test-artifacts/ (gitignored).
 """
-import os
 import re
-import threading
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from app.extensions import db
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking"]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-TABLET = {"width": 1024, "height": 768}
-PHONE = {"width": 390, "height": 844}
-
-
-def _require_chromium():
-    if os.path.exists(CHROMIUM):
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but Chromium is missing at {CHROMIUM}")
-    pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian's chromium)")
-
-
-@pytest.fixture
-def live_server(app):
-    """The app served by werkzeug on 127.0.0.1 and a free port, in a background thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, TABLET, require_chromium
 
 
 @pytest.mark.browser
 def test_scorer_scores_on_tablet_and_villager_sees_it_on_phone(app, world, live_server):
-    _require_chromium()
+    require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
     from app.households.qr import public_url

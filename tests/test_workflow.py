@@ -1,7 +1,7 @@
 """Issue 4 workflow: review by a second person, public notice, objections, self-reports,
 evidence photos, and a state machine that keeps every invariant."""
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest

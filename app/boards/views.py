@@ -4,7 +4,9 @@ from flask_login import login_required
 
 from app.accounts.access import scope
 from app.boards.queries import village_board
+from app.extensions import db
 from app.households.queries import village_or_404
+from app.review.services import confirm_due
 from app.scoring.periods import local_today, month_period, parse_month, previous_month
 
 bp = Blueprint("boards", __name__)
@@ -15,6 +17,8 @@ bp = Blueprint("boards", __name__)
 def village(village_id):
     """Red and black boards of a month (?month=YYYY-MM, default this month)."""
     village = village_or_404(village_id, scope())
+    if confirm_due(village.id):
+        db.session.commit()
     today = local_today()
     period = parse_month(request.args.get("month")) or month_period(today)
     board = village_board(village.id, period, current_app.config["RED_BOARD_SIZE"])

@@ -12,6 +12,7 @@ from app.households.forms import ArchiveForm, ConfirmForm, RosterImportForm
 from app.households.privacy import can_see_phones
 from app.households.qr import public_url, qr_svg
 from app.regions.queries import children
+from app.review.services import confirm_due
 from app.scoring import queries as ledger
 from app.scoring.periods import local_today, month_period
 
@@ -43,6 +44,8 @@ def index(village_id):
 def show(household_id):
     """Earned score, spendable balance, rank in the village, and the entries, newest first."""
     household = queries.household_or_404(household_id, scope())
+    if confirm_due(household.village_id):
+        db.session.commit()
     rank, out_of = ledger.rank_of(household)
     month = month_period(local_today())
     entries = ledger.entries_page(household.id, request.args.get("page", 1, type=int),

@@ -24,6 +24,17 @@ _FIELD_OF = {"out_of_range": "points", "bad_points": "points", "fixed_points": "
              "item_not_in_force": "item_id", "once_only": "item_id"}
 
 
+def _scored_message(entry) -> str:
+    """What the scorer is told after recording: the points and when they will count."""
+    text = _("已记分：%(item)s %(points)s 分", item=entry.item_name,
+             points=fmt_points(entry.points))
+    if entry.status == "awaiting_review":
+        return text + _("，需另一人审核后公示")
+    if entry.status == "under_notice":
+        return text + _("，公示至 %(date)s 后生效", date=entry.notice_until)
+    return text
+
+
 @bp.route("/households/<int:household_id>/score", methods=["GET", "POST"])
 @require("score")
 def score(household_id):
@@ -48,8 +59,7 @@ def score(household_id):
                 points=form.points.data or None, note=form.note.data,
                 idempotency_key=form.idempotency_key.data)
             db.session.commit()
-            flash(_("已记分：%(item)s %(points)s 分", item=entry.item_name,
-                    points=fmt_points(entry.points)), "success")
+            flash(_scored_message(entry), "success")
             return redirect(url_for("households.show", household_id=household.id))
         except Refusal as exc:
             db.session.rollback()
