@@ -218,6 +218,10 @@ def test_cadre_pages_of_the_workflow(app, world, login):
     assert admin.post(f"/entries/{e.id}/approve").status_code == 302
     db.session.expire_all()
     assert db.session.get(LedgerEntry, e.id).status == "under_notice"
+    from app.audit.models import AuditLog
+    log = db.session.scalars(select(AuditLog).where(AuditLog.action == "entry.approve")).one()
+    assert (log.actor_id, log.target_id, log.after) == (world["users"]["vadmin"].id, e.id,
+                                                        {"status": "under_notice"})
     notice = admin.get(f"/villages/{world['village_a'].id}/notice").get_data(as_text=True)
     assert "拾金不昧" in notice and "张小三" in notice
     resp = login("auditor").post(f"/entries/{e.id}/object", data={"text": "请核实"})

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts.access import require, scope
+from app.audit.services import log_action
 from app.evidence.services import store_photo
 from app.extensions import db
 from app.households.queries import village_or_404
@@ -45,7 +46,10 @@ def approve(entry_id):
     """A second person approves an entry: it goes under public notice."""
     entry = _entry(entry_id)
     try:
+        before = entry.status
         services.approve(entry, by_user=current_user)
+        log_action(current_user, "entry.approve", region=entry.village_id, target=entry,
+                   before={"status": before}, after={"status": entry.status})
         db.session.commit()
         flash(_("已审核通过：%(item)s", item=entry.item_name), "success")
     except Refusal as exc:
@@ -66,6 +70,9 @@ def decline(entry_id):
     if form.validate_on_submit():
         try:
             services.decline(entry, by_user=current_user, reason=form.reason.data)
+            log_action(current_user, "entry.decline", region=entry.village_id, target=entry,
+                       before={"status": "awaiting_review"},
+                       after={"status": entry.status, "reason": form.reason.data})
             db.session.commit()
             flash(_("已退回：%(item)s", item=entry.item_name), "success")
             return redirect(url_for("review.queue", village_id=entry.village_id))
@@ -126,6 +133,10 @@ def resolve(objection_id):
             services.resolve_objection(objection, outcome=form.outcome.data,
                                        reason=form.reason.data, by_user=current_user,
                                        adjusted_points=form.adjusted_points.data or None)
+            log_action(current_user, "objection.resolve", region=objection.village_id,
+                       target=objection, before={"status": "open"},
+                       after={"outcome": objection.outcome, "reason": objection.resolution,
+                              "adjusted_points": objection.adjusted_points})
             db.session.commit()
             flash(_("异议已处理。"), "success")
             return redirect(url_for("review.queue", village_id=objection.village_id))
@@ -156,6 +167,10 @@ def review_report(report_id):
             else:
                 services.decline_self_report(report, by_user=current_user,
                                              reason=decline_form.reason.data)
+            log_action(current_user, "self_report." + ("accept" if accepting else "decline"),
+                       region=report.village_id, target=report, before={"status": "pending"},
+                       after={"status": report.status, "entry_id": report.entry_id,
+                              "reason": report.decision_reason})
             db.session.commit()
             flash(_("申报已处理。"), "success")
             return redirect(url_for("review.queue", village_id=report.village_id))
