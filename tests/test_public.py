@@ -80,3 +80,19 @@ def test_door_plates_print_each_house_number(app, world, login):
     resp = login("scorer").get(f"/villages/{world['village_a'].id}/plates"
                                f"?group={world['g_b1'].id}")
     assert resp.status_code == 404
+
+
+def test_search_treats_wildcards_literally_and_pages_past_the_end(app, world, login):
+    client = login("scorer")
+    vid = world["village_a"].id
+    for q in ("%", "_"):
+        html = client.get(f"/villages/{vid}/households?q={q}").get_data(as_text=True)
+        assert "张小三" not in html and "没有找到" in html
+    html = client.get(f"/villages/{vid}/households?q=oyxm").get_data(as_text=True)
+    assert "欧阳小明" in html and "张小三" not in html      # pinyin initials
+    from app.scoring.services import post_entry
+    post_entry(household=world["hh"]["a1"], item_id=item(world["village_a"], "乱堆乱放").id,
+               deed_date=date(2026, 11, 2), recorded_by=world["users"]["scorer"])
+    db.session.commit()
+    html = client.get(f"/households/{world['hh']['a1'].id}?page=999").get_data(as_text=True)
+    assert "乱堆乱放" in html

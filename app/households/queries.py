@@ -38,10 +38,12 @@ def search_stmt(village_id: int, q: str = "", group_id: int | None = None):
         stmt = stmt.where(Household.group_id == group_id)
     q = (q or "").strip()
     if q:
-        like = f"%{q}%"
-        member = select(HouseholdMember.household_id).where(HouseholdMember.name.like(like))
-        clauses = [Household.house_number == q, Household.house_number.startswith(q),
-                   Household.head_name.like(like), Household.id.in_(member)]
+        member = select(HouseholdMember.household_id).where(
+            HouseholdMember.name.contains(q, autoescape=True))
+        clauses = [Household.house_number == q,
+                   Household.house_number.startswith(q, autoescape=True),
+                   Household.head_name.contains(q, autoescape=True),
+                   Household.id.in_(member)]
         if q.isascii() and q.isalpha():
             clauses.append(Household.name_initials.startswith(q.lower()))
         stmt = stmt.where(or_(*clauses))

@@ -110,11 +110,15 @@ def period_points(household_id: int, period: Period) -> Decimal:
 
 
 def entries_page(household_id: int, page: int, per_page: int):
-    """A Flask-SQLAlchemy Pagination of a household's entries, newest first."""
+    """A Flask-SQLAlchemy Pagination of a household's entries, newest first; a page past the
+    end gives the last page."""
     stmt = (select(LedgerEntry).where(LedgerEntry.household_id == household_id)
             .options(selectinload(LedgerEntry.reversed_by), joinedload(LedgerEntry.recorded_by))
             .order_by(LedgerEntry.id.desc()))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    result = db.paginate(stmt, page=max(page, 1), per_page=per_page, error_out=False)
+    if not result.items and result.pages and page > result.pages:
+        result = db.paginate(stmt, page=result.pages, per_page=per_page, error_out=False)
+    return result
 
 
 def recent_entries(household_id: int, limit: int = 10):
