@@ -478,7 +478,7 @@ def test_log_filters(app, world, login):
     assert actions("date_from=2026-01-06") == ["household.archive"]
     html = get(client, "/audit/log")
     assert "迁往县城" in html and "secret" not in html
-    assert "<del>active</del> → moved" in html
+    assert "<del>在册</del> → 迁出" in html
     assert sorted(re.findall(r'data-action="([\w.]+)"', get(login("city"), "/audit/log"))) == \
         ["household.archive", "user.create", "user.create"]
 
@@ -532,3 +532,39 @@ def test_account_and_household_actions_are_logged(app, world, login):
     html = get(login("auditor"), "/audit/log")
     for label in ("新建账号", "重置密码", "停用账号", "重新生成门牌二维码", "农户归档", "全家迁往南昌市区"):
         assert label in html, label
+
+
+def test_verify_export_proves_the_rows_unchanged_and_finds_tampering(app, world, login, nasty,
+                                                                      tmp_path):
+    from sqlalchemy import text
+    client = login("auditor")
+    csv_file, xlsx_file = tmp_path / "export.csv", tmp_path / "export.xlsx"
+    csv_file.write_bytes(client.get("/audit/entries.csv").data)
+    xlsx_file.write_bytes(client.get("/audit/entries.xlsx?lang=en").data)  # English headers
+    runner = app.test_cli_runner()
+    for path in (csv_file, xlsx_file):
+        result = runner.invoke(args=["audit", "verify-export", str(path)])
+        assert result.exit_code == 0, result.output
+        assert "4 exported entries checked, 0 fault(s)" in result.output
+    # more entries later move the head; the exported rows are still proven unchanged
+    post(world, "a3")
+    db.session.commit()
+    assert runner.invoke(args=["audit", "verify-export", str(csv_file)]).exit_code == 0
+    # an export whose claimed head differs from the ledger fails
+    seq, head = chain_head(world["village_a"].id)
+    forged = tmp_path / "forged.csv"
+    body = csv_file.read_text(encoding="utf-8-sig")
+    old_head = next(line for line in body.splitlines() if world["village_a"].code in line
+                    and line.count(",") == 4)
+    forged.write_text(body.replace(old_head, old_head[:-8] + "00000000"), encoding="utf-8-sig")
+    result = runner.invoke(args=["audit", "verify-export", str(forged)])
+    assert result.exit_code == 1 and "the export says" in result.output
+    # an edit behind the application's back is found at its row
+    db.session.execute(text("UPDATE ledger_entry SET points = 50 WHERE id = :id"),
+                       {"id": nasty["award"].id})
+    db.session.commit()
+    result = runner.invoke(args=["audit", "verify-export", str(xlsx_file)])
+    assert result.exit_code == 1 and f"ledger_entry#{nasty['award'].id}" in result.output
+    not_export = tmp_path / "x.csv"
+    not_export.write_text("a,b\n", encoding="utf-8")
+    assert runner.invoke(args=["audit", "verify-export", str(not_export)]).exit_code == 2

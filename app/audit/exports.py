@@ -12,6 +12,7 @@ points) stay numbers: numeric cells in Excel, plain numbers in CSV.
 """
 import csv
 import io
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -225,3 +226,96 @@ def to_xlsx(head: Header, rows) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+# --- proving an export unchanged later ---------------------------------------------------------
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class ExportProof:
+    """What an export claims: ``heads`` [(village id, seq, hash)] and ``entries``
+    [(entry id, seq, hash)], read back by ``read_export``."""
+
+    heads: list
+    entries: list
+
+
+def _head_row(values) -> tuple | None:
+    """(village id, seq, hash) when ``values`` is a chain-head row of the header block."""
+    if len(values) < 5:
+        return None
+    vid, seq, head = (str(v).strip() if v is not None else "" for v in values[2:5])
+    if vid.isdigit() and seq.isdigit() and (_HEX64.fullmatch(head) or (seq == "0" and not head)):
+        return int(vid), int(seq), head
+    return None
+
+
+def read_export(data: bytes) -> ExportProof:
+    """Read the chain heads and the entries' (id, seq, hash) back from an export made by
+    ``to_csv`` or ``to_xlsx`` (bytes; the format is told by its content). Columns are found
+    by position, so exports in either language read the same. Raises ValueError when the
+    file is neither."""
+    keys = [c.key for c in columns()]
+    width, at = len(keys), {k: keys.index(k) for k in ("id", "seq", "hash")}
+    if data[:2] == b"PK":
+        from openpyxl import load_workbook
+        wb = load_workbook(io.BytesIO(data), read_only=True)
+        if len(wb.worksheets) < 2:
+            raise ValueError("not an audit export workbook")
+        table = [list(r) for r in wb.worksheets[0].iter_rows(min_row=2, values_only=True)]
+        meta = [list(r) for r in wb.worksheets[1].iter_rows(values_only=True)]
+        wb.close()
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValueError("not a UTF-8 CSV export") from None
+        rows = list(csv.reader(io.StringIO(text)))
+        blank = next((i for i, r in enumerate(rows) if not r), None)
+        if blank is None:
+            raise ValueError("not an audit export CSV")
+        meta, table = rows[:blank], rows[blank + 2:]
+    heads = [h for h in (_head_row(r) for r in meta) if h]
+    entries = []
+    for r in table:
+        if len(r) >= width and str(r[at["id"]]).strip().isdigit():
+            entries.append((int(r[at["id"]]), int(r[at["seq"]]), str(r[at["hash"]])))
+    return ExportProof(heads=heads, entries=entries)
+
+
+def check_export(proof: ExportProof) -> list:
+    """Problems (texts) found comparing an export's claims with the database now: each
+    village's hash chain must verify (``scoring.checks.chain_faults``) and still pass through
+    the exported head (the row at that seq has that hash), and every exported entry must
+    still have its seq and hash. An empty list means the exported rows are unchanged."""
+    from sqlalchemy import select
+
+    from app.scoring.checks import chain_faults
+    from app.scoring.models import EntryTransition, LedgerEntry
+    problems = []
+    for vid, seq, head in proof.heads:
+        problems += [str(f) for f in chain_faults(vid)]
+        if seq == 0:
+            continue
+        found = db.session.execute(select(LedgerEntry.hash).where(
+            LedgerEntry.village_id == vid, LedgerEntry.seq == seq)).scalar_one_or_none()
+        if found is None:
+            found = db.session.execute(select(EntryTransition.hash).where(
+                EntryTransition.village_id == vid, EntryTransition.seq == seq)
+            ).scalar_one_or_none()
+        if found != head:
+            problems.append(f"village {vid}: the row at seq {seq} has hash {found}, "
+                            f"the export says {head}")
+    ids = [i for i, _s, _h in proof.entries]
+    now = {}
+    for start in range(0, len(ids), 500):
+        now.update({i: (s, h) for i, s, h in db.session.execute(
+            select(LedgerEntry.id, LedgerEntry.seq, LedgerEntry.hash)
+            .where(LedgerEntry.id.in_(ids[start:start + 500])))})
+    for ident, seq, hash_ in proof.entries:
+        if now.get(ident) != (seq, hash_):
+            problems.append(f"ledger_entry#{ident}: exported as seq {seq} {hash_}, "
+                            f"now {now.get(ident)}")
+    return problems

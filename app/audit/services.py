@@ -44,6 +44,21 @@ FIELD_LABELS = {
     "status": _l("状态"), "reason": _l("原因"), "outcome": _l("处理结果"),
     "points": _l("分值"), "username": _l("用户名"), "display_name": _l("姓名"),
     "role": _l("角色"), "region": _l("地区"), "is_active": _l("启用"), "phone": _l("联系电话"),
+    "adjusted_points": _l("调整后的分值"), "entry_id": _l("积分记录编号"),
+}
+#: Labels of logged code values ("status": "awaiting_review"...), by key; others as they are.
+VALUE_LABELS = {
+    "status": {"awaiting_review": _l("待审核"), "under_notice": _l("公示中"),
+               "held": _l("异议暂停"), "confirmed": _l("已生效"), "declined": _l("未通过"),
+               "cancelled": _l("已作废"), "active": _l("在册"), "moved": _l("迁出"),
+               "merged": _l("合户"), "open": _l("待处理"), "resolved": _l("已处理"),
+               "pending": _l("待审核"), "accepted": _l("已采纳")},
+    "outcome": {"entry_upheld": _l("维持原记录"), "adjusted": _l("调整分值"),
+                "reversed": _l("撤销记录")},
+    "role": {"village_scorer": _l("村评分员"), "village_admin": _l("村管理员"),
+             "township_auditor": _l("乡镇审核员"), "county_official": _l("县级干部"),
+             "city_official": _l("市级干部"), "system_admin": _l("系统管理员")},
+    "is_active": {True: _l("是"), False: _l("否")},
 }
 
 #: Keys never written to the log, whatever a caller passes (their values become "***").

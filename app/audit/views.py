@@ -13,7 +13,7 @@ from app.audit import exports, queries
 from app.audit.anomalies import LABELS as FLAG_LABELS, flags_for
 from app.audit.labels import (DIRECTION_LABELS, KIND_LABELS, OBJECTION_OUTCOMES,
                               STATUS_LABELS, label)
-from app.audit.services import ACTION_LABELS, FIELD_LABELS, TARGET_LABELS
+from app.audit.services import ACTION_LABELS, FIELD_LABELS, TARGET_LABELS, VALUE_LABELS
 from app.extensions import db
 from app.regions.models import Region
 from app.scoring.chain import chain_head
@@ -122,9 +122,13 @@ def entries_xlsx():
     return _export("xlsx")
 
 
-def _json_text(value) -> str:
-    """A logged value as text: strings as they are, a list of plain values joined with "、"
-    ("—" when empty), anything else as JSON (Chinese kept readable)."""
+def _json_text(value, key: str = "") -> str:
+    """A logged value as text: a code with a label for ``key`` (``VALUE_LABELS``) as its
+    label, strings as they are, a list of plain values joined with "、" ("—" when empty),
+    anything else as JSON (Chinese kept readable)."""
+    labels = VALUE_LABELS.get(key, {})
+    if isinstance(value, (str, bool)) and value in labels:
+        return str(labels[value])
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
@@ -139,7 +143,7 @@ def changes(before, after) -> list:
     if isinstance(before, dict) or isinstance(after, dict):
         b, a = before if isinstance(before, dict) else {}, after if isinstance(after, dict) else {}
         keys = list(b) + [k for k in a if k not in b]
-        return [(k, _json_text(b[k]) if k in b else "", _json_text(a[k]) if k in a else "")
+        return [(k, _json_text(b[k], k) if k in b else "", _json_text(a[k], k) if k in a else "")
                 for k in keys if b.get(k) != a.get(k) or k not in b or k not in a]
     if before is None and after is None:
         return []
@@ -158,3 +162,6 @@ def log():
                            choices=queries.log_choices(region), action_labels=ACTION_LABELS,
                            target_labels=TARGET_LABELS, field_labels=FIELD_LABELS,
                            changes=changes, label=label)
+
+
+from app.audit import cli  # noqa: E402,F401  (adds `flask audit ...` to the blueprint)
