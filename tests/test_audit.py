@@ -568,3 +568,16 @@ def test_verify_export_proves_the_rows_unchanged_and_finds_tampering(app, world,
     not_export = tmp_path / "x.csv"
     not_export.write_text("a,b\n", encoding="utf-8")
     assert runner.invoke(args=["audit", "verify-export", str(not_export)]).exit_code == 2
+
+
+def test_explorer_in_english(app, world, login):
+    world["users"]["scorer"].household_id = world["hh"]["a1"].id
+    post(world, "a1")
+    db.session.commit()
+    client = login("auditor")
+    html = get(client, "/audit/entries?lang=en")
+    for english in ("Ledger explorer", "Net points", "Export Excel", "Scored own family",
+                    "nobody may score their own family"):
+        assert english in html, english
+    for chinese in ("台账查询", "净积分", "自家记分"):
+        assert chinese not in html, chinese
