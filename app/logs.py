@@ -16,18 +16,22 @@ _HANDLER_MARK = "_points_handler"
 
 
 class _RequestContext(logging.Filter):
-    """Adds the request's client address, method, path and user id to every record."""
+    """Adds the request's client address, method, path and user id to every record (unless
+    the record carries its own)."""
 
     def filter(self, record):
         if has_request_context():
             from flask_login import current_user
-            record.client = getattr(record, "client", None) or request.remote_addr
-            record.method = request.method
-            record.path = request.path
+            context = {"client": request.remote_addr, "method": request.method,
+                       "path": request.path}
             try:
-                record.user_id = current_user.id if current_user.is_authenticated else None
+                context["user_id"] = (current_user.id if current_user.is_authenticated
+                                      else None)
             except Exception:  # the user loader itself failed; keep logging
-                record.user_id = None
+                context["user_id"] = None
+            for key, value in context.items():  # an event's own fields win
+                if getattr(record, key, None) is None:
+                    setattr(record, key, value)
         return True
 
 

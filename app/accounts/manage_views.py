@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from app.accounts import credentials, manage
 from app.accounts.access import require
@@ -39,12 +40,13 @@ def index():
 
 def _fill_choices(form):
     roles = manage.manageable_roles(current_user)
-    form.role.choices = [(r, str(ROLE_LABELS[r])) for r in roles]
-    groups = {}
-    for region, label in manage.region_choices(current_user):
-        groups.setdefault(str(LEVEL_NAMES[region.level]), []).append((region.id, label))
-    form.region.choices = groups if len(groups) > 1 else next(iter(groups.values()))
-    return {r.id: r for r, _label in manage.region_choices(current_user)}
+    form.role.choices = [SelectChoice(r, str(ROLE_LABELS[r])) for r in roles]
+    regions = manage.region_choices(current_user)
+    grouped = len({r.level for r, _label in regions}) > 1
+    form.region.choices = [
+        SelectChoice(r.id, label, optgroup=str(LEVEL_NAMES[r.level]) if grouped else None)
+        for r, label in regions]
+    return {r.id: r for r, _label in regions}
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

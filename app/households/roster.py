@@ -184,6 +184,9 @@ def parse_roster(data: bytes):
         for label, value in cells.items():
             if isinstance(value, str) and value.startswith("="):
                 row_errors.append((rownum, label, _("不能使用公式，请填写数值或文字")))
+        if row_errors:  # a formula's text says nothing about the value meant: stop here
+            errors.extend(row_errors)
+            continue
         text = {label: _text(v) for label, v in cells.items()}
         text.setdefault("联系电话", "")
         house, group, head = text["门牌号"], text["村民小组"], text["户主"]

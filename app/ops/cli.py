@@ -37,8 +37,8 @@ def _echo_report(faults, heads):
 @click.command("backup")
 @click.argument("path", required=False, type=click.Path(dir_okay=True, path_type=Path))
 def backup_command(path):
-    """备份数据库 / back up the whole database to PATH (a file, or a directory; default:
-    BACKUP_DIR, instance/backups). The app may keep running."""
+    """备份数据库 / back up the whole database to PATH (a new file, or an existing directory;
+    default: BACKUP_DIR, instance/backups). The app may keep running."""
     target = path or Path(current_app.config["BACKUP_DIR"])
     if target.is_dir() or path is None:
         target = target / ops.default_name()
