@@ -7,7 +7,8 @@
 - client addresses behind a reverse proxy (PROXY_COUNT trusted hops, werkzeug's ProxyFix), so
   rate limits and logs see the villager's address, not nginx's;
 - rate limits (Flask-Limiter), read from the config at request time (``rate``);
-- private pages (``private_page``): no referrer, not indexed, not cached (the QR page);
+- private pages (``private_page``): no referrer, not indexed, not cached; door-plate pages
+  (``qr_capability``) also get rate limits, and their 404s are counted and logged;
 - requests carrying NUL bytes in their parameters are refused (400): no database stores
   them and PostgreSQL raises on them.
 """
@@ -59,6 +60,43 @@ def plain_http_allowed(view):
     return view
 
 
+def qr_capability(view):
+    """Decorate a view reached by a door-plate token (``/h/<token>...``, no login):
+
+    - a private page (``private_page``);
+    - RATELIMIT_QR: requests per client address, shared by every QR page;
+    - RATELIMIT_QR_MISS: 404s per client address (unknown, reissued or closed tokens:
+      guessing), shared by every QR page, so guessing through one page spends the budget of
+      all; once spent, every QR page answers 429 to that address for a while;
+    - each 404 is logged (``qr_unknown_token``) with the client address and the token's first
+      six characters, never the whole token.
+    """
+    view = _QR_MISS_LIMIT(view)
+    view = _QR_LIMIT(view)
+    view.private_page = True
+    view.qr_capability = True
+    return view
+
+
+def token_key() -> str:
+    """Rate-limit key: the door-plate token of the request (one household's budget), for
+    villagers' submissions (self-reports, objections), so neighbours behind one mobile
+    network address do not share a budget."""
+    return "token:" + str((request.view_args or {}).get("token", ""))[:64]
+
+
+def _404s(response) -> bool:
+    return response.status_code == 404
+
+
+_QR_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR"), scope="qr")
+_QR_MISS_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR_MISS"), scope="qr-miss",
+                                      deduct_when=_404s)
+#: For the POST of villagers' submissions by door-plate token: RATELIMIT_SELF_REPORT per token.
+self_report_limit = limiter.shared_limit(rate("RATELIMIT_SELF_REPORT"), scope="self-report",
+                                         key_func=token_key, methods=["POST"])
+
+
 def private_page(view):
     """Mark a view as private: its responses (including its 404s) get ``no-referrer``,
     ``noindex`` and ``no-store``, so a capability URL never leaks through a Referer header,
@@ -71,6 +109,12 @@ def _private_headers(response):
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if getattr(view, "private_page", False):
         response.headers.update(PRIVATE_HEADERS)
+    if getattr(view, "qr_capability", False) and response.status_code == 404:
+        from app.logs import log_event
+        token = str((request.view_args or {}).get("token", ""))
+        log_event("qr_unknown_token", "QR page not found", level=30,
+                  client=client_address(), token_prefix=token[:6],
+                  token_length=len(token), endpoint=request.endpoint)
     return response
 
 

@@ -403,3 +403,35 @@ def test_password_rules_property(password, username):
     ok = (8 <= len(password) <= 128 and not password.isdigit()
           and password.strip().casefold() != username.strip().casefold())
     assert (problems == []) == ok
+
+
+def test_every_door_plate_page_shares_the_guessing_budget(app, world, monkeypatch, caplog):
+    """Guesses through the villagers' pages (/h/<token>/notice, /report...) count and are
+    logged like guesses at the household page, and are private pages too."""
+    monkeypatch.setitem(app.config, "RATELIMIT_QR_MISS", "3 per minute")
+    client = app.test_client()
+    good = _path(app, world["hh"]["a1"])
+    for url in ("/h/" + "D" * 43 + "/notice", "/h/" + "E" * 43 + "/report",
+                "/h/" + "F" * 43):
+        resp = client.get(url)
+        assert resp.status_code == 404, url
+        assert resp.headers["Referrer-Policy"] == "no-referrer"
+    assert {r.token_prefix for r in caplog.records
+            if getattr(r, "event", None) == "qr_unknown_token"} == {"DDDDDD", "EEEEEE",
+                                                                    "FFFFFF"}
+    assert client.get(good + "/notice").status_code == 429
+    assert client.get(good).status_code == 429
+    resp = app.test_client().get(good + "/notice",  # from another address
+                                 environ_base={"REMOTE_ADDR": "192.0.2.50"})
+    assert resp.status_code == 200 and resp.headers["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_villager_submissions_are_limited_per_household(app, world, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_SELF_REPORT", "2 per hour")
+    client = app.test_client()
+    a1, a2 = _path(app, world["hh"]["a1"]), _path(app, world["hh"]["a2"])
+    assert client.get(a1 + "/report").status_code == 200  # showing the form is free
+    codes = [client.post(a1 + "/report", data={"description": "x"}).status_code
+             for _ in range(3)]
+    assert codes == [200, 200, 429]
+    assert client.post(a2 + "/report", data={"description": "x"}).status_code == 200

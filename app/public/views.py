@@ -6,42 +6,31 @@ entries (item, category, points, date): nothing else about anyone.
 from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
-from app.extensions import db, limiter
+from app.extensions import db
 from app.households.models import Household
 from app.households.qr import token_hash
-from app.logs import log_event
 from app.public.masking import mask_name
 from app.review import queries as review_q
 from app.review.services import confirm_due
 from app.scoring import queries as ledger
 from app.scoring.periods import local_today, month_period
-from app.security import client_address, private_page, rate
+from app.security import qr_capability
 
 bp = Blueprint("public", __name__)
 
 
-def _unknown_token(token: str):
-    """Log a miss (an old plate, a typo, or someone guessing) with the client's address and
-    only the token's first characters, then 404. Misses count towards RATELIMIT_QR_MISS."""
-    log_event("qr_unknown_token", "unknown or closed QR token", client=client_address(),
-              token_prefix=token[:6], token_length=len(token))
-    abort(404)
-
-
 @bp.route("/h/<token>")
-@private_page
-@limiter.limit(rate("RATELIMIT_QR"))
-@limiter.limit(rate("RATELIMIT_QR_MISS"), scope="miss",
-               deduct_when=lambda response: response.status_code == 404)
+@qr_capability
 def household(token):
-    """The household's page for whoever holds the door plate's link (no login)."""
+    """The household's page for whoever holds the door plate's link (no login). Unknown,
+    reissued or closed tokens are 404, rate-limited and logged (app.security.qr_capability)."""
     if not 20 <= len(token) <= 64:
-        _unknown_token(token)
+        abort(404)
     household = db.session.execute(
         select(Household).where(Household.qr_token_hash == token_hash(token))
     ).scalar_one_or_none()
     if household is None or household.status != "active":
-        _unknown_token(token)
+        abort(404)
     month = month_period(local_today())
     rank, out_of = ledger.rank_of(household)
     if confirm_due(household.village_id):

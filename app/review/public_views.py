@@ -13,6 +13,7 @@ from app.rules.engine import Refusal
 from app.rules.queries import version_in_force
 from app.scoring.models import LedgerEntry
 from app.scoring.periods import local_today, month_period
+from app.security import qr_capability, self_report_limit
 
 bp = Blueprint("villager", __name__)
 
@@ -25,6 +26,7 @@ def _household(token):
 
 
 @bp.route("/h/<token>/notice")
+@qr_capability
 def notice(token):
     """This month's public notice of the household's villager group (names masked)."""
     household = _household(token)
@@ -38,6 +40,8 @@ def notice(token):
 
 
 @bp.route("/h/<token>/object/<int:entry_id>", methods=["GET", "POST"])
+@qr_capability
+@self_report_limit
 def object_entry(token, entry_id):
     """A villager objects to an entry of their village that is under public notice."""
     household = _household(token)
@@ -63,6 +67,8 @@ def object_entry(token, entry_id):
 
 
 @bp.route("/h/<token>/report", methods=["GET", "POST"])
+@qr_capability
+@self_report_limit
 def report(token):
     """A household declares a good deed; a cadre reviews it."""
     household = _household(token)
