@@ -433,9 +433,15 @@ def test_roster_import_is_logged_and_readable_by_auditors(app, world, login):
     v = world["village_a"]
     data = roster_file([["1", "第一村民小组", "张小三", "李四、张丽", "13800000011"],
                         ["301", "第三村民小组", "刘德华", "", ""]])
-    resp = login("vadmin").post(f"/villages/{v.id}/roster/import",
-                                data={"file": (io.BytesIO(data), "花名册.xlsx")},
-                                content_type="multipart/form-data")
+    admin = login("vadmin")
+    resp = admin.post(f"/villages/{v.id}/roster/import",
+                      data={"file": (io.BytesIO(data), "花名册.xlsx")},
+                      content_type="multipart/form-data")
+    assert resp.status_code == 200  # household 1 changes: shown first, applied on confirm
+    assert db.session.execute(select(AuditLog)).first() is None
+    digest = resp.get_data(as_text=True).split('name="confirm" value="')[1].split('"')[0]
+    resp = admin.post(f"/villages/{v.id}/roster/import",
+                      data={"confirm": digest, "filename": "花名册.xlsx"})
     assert resp.status_code == 200
     row = db.session.execute(select(AuditLog)).scalar_one()
     assert (row.action, row.actor_id, row.region_id, row.target_type, row.target_id) == \

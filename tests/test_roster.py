@@ -103,4 +103,53 @@ def test_reimport_updates_changed_rows_only(app, world, login):
     changed = [list(r) for r in GOOD]
     changed[0][4] = "13900000000"
     html = upload(client, v, xlsx(changed)).get_data(as_text=True)
+    assert "会修改 1 处已有农户的信息" in html
+    digest = html.split('name="confirm" value="')[1].split('"')[0]
+    html = client.post(f"/villages/{v.id}/roster/import",
+                       data={"confirm": digest}).get_data(as_text=True)
     assert "更新 1 户，未变 2 户" in html
+
+
+def test_changes_to_existing_households_wait_for_confirmation(app, world, login):
+    v, client = world["village_a"], login("vadmin")
+    before = count(v)
+    rows = [["1", "第一村民小组", "张小三", "", ""],            # members and phone blanked
+            ["301", "第一村民小组", "新来户", "", ""]]
+    html = upload(client, v, xlsx(rows)).get_data(as_text=True)
+    assert 'data-testid="changes"' in html and "13800000001" in html and "李四、张丽" in html
+    assert count(v) == before                                   # nothing applied yet
+    digest = html.split('name="confirm" value="')[1].split('"')[0]
+    html = client.post(f"/villages/{v.id}/roster/import",
+                       data={"confirm": digest, "filename": "x.xlsx"}).get_data(as_text=True)
+    assert "新建 1 户，更新 1 户" in html
+    db.session.expire_all()
+    assert world["hh"]["a1"].phone is None and count(v) == before + 1
+    html = client.post(f"/villages/{v.id}/roster/import",
+                       data={"confirm": digest}).get_data(as_text=True)
+    assert "已过期" in html                                     # used once only
+
+
+def test_blank_formatted_rows_do_not_count_and_leading_space_formulas_are_refused(
+        app, world, login):
+    from openpyxl.styles import Font
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append(["401", "第一村民小组", "李明", "", ""])
+    ws["B6000"].font = Font(bold=True)
+    buf = io.BytesIO()
+    wb.save(buf)
+    v, client = world["village_a"], login("vadmin")
+    assert "新建 1 户" in upload(client, v, buf.getvalue()).get_data(as_text=True)
+    html = upload(client, v, xlsx([["402", "第一村民小组", ' =HYPERLINK("x")', "", ""]])
+                  ).get_data(as_text=True)
+    assert "不能使用公式" in html
+
+
+def test_export_keeps_formula_looking_text_as_text(app, world, login):
+    world["hh"]["a2"].head_name = "=1+1"   # as if it came in before the import checks
+    db.session.commit()
+    data = login("vadmin").get(f"/villages/{world['village_a'].id}/roster/export.xlsx").data
+    ws = load_workbook(io.BytesIO(data)).worksheets[0]
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == "=1+1")
+    assert cell.data_type == "s"

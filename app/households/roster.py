@@ -9,12 +9,15 @@ Names hold letters of any script (rare characters such as 𠮷 and 龘 included,
 characters, which some household registers use for characters Unicode lacks), combining
 marks, the middle dot of minority names (·) and spaces; not digits, emoji or other symbols.
 """
+import hashlib
 import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from zipfile import BadZipFile, ZipFile
 
+from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -118,6 +121,9 @@ def export_workbook(households, include_phone: bool = True) -> bytes:
     for h in households:
         row = [h.house_number, h.group.name, h.head_name, "、".join(h.member_names)]
         ws.append(row + [h.phone or ""] if include_phone else row)
+        for cell in ws[ws.max_row]:
+            if cell.data_type == "f":  # text that looks like a formula stays text
+                cell.data_type = "s"
     for col in range(1, len(columns) + 1):
         ws.column_dimensions[get_column_letter(col)].width = 18 if col != 4 else 30
     buf = io.BytesIO()
@@ -172,17 +178,19 @@ def parse_roster(data: bytes):
     phone_given = "联系电话" in index
     rows = ws.iter_rows(min_row=2, max_col=max(index.values()) + 1, values_only=True)
     errors, parsed, seen = [], [], {}
+    filled = 0
     for rownum, values in enumerate(rows, start=2):
-        if rownum - 1 > MAX_ROWS:
-            errors.append((rownum, None, _("一次最多导入 %(n)s 户", n=MAX_ROWS)))
-            break
         cells = {label: (values[index[label]] if index[label] < len(values) else None)
                  for label in labels}
         if all(_text(v) == "" for v in cells.values()):
-            continue
+            continue  # blank (perhaps only formatted) rows don't count
+        filled += 1
+        if filled > MAX_ROWS:
+            errors.append((rownum, None, _("一次最多导入 %(n)s 户", n=MAX_ROWS)))
+            break
         row_errors = []
         for label, value in cells.items():
-            if isinstance(value, str) and value.startswith("="):
+            if isinstance(value, str) and value.strip().startswith("="):
                 row_errors.append((rownum, label, _("不能使用公式，请填写数值或文字")))
         if row_errors:  # a formula's text says nothing about the value meant: stop here
             errors.extend(row_errors)
@@ -234,6 +242,61 @@ def parse_roster(data: bytes):
     if not parsed:
         raise RosterError([(None, None, _("文件里没有任何一户，请按模板填写后再导入"))])
     return parsed
+
+
+@dataclass
+class Change:
+    """One field of an existing household that an import would change."""
+
+    house_number: str
+    field: str
+    before: str
+    after: str
+
+
+def planned_changes(village, rows) -> list:
+    """The changes ``rows`` would make to households the village already has (a list of
+    Change, in file order): what a cadre confirms before an import overwrites anything.
+    New households are not listed (they change nothing that exists)."""
+    existing = {h.house_number: h for h in Household.query.filter_by(village_id=village.id)}
+    changes = []
+    for row in rows:
+        h = existing.get(row.house_number)
+        if h is None:
+            continue
+        pairs = [("村民小组", h.group.name, row.group), ("户主", h.head_name, row.head_name),
+                 ("家庭成员", "、".join(h.member_names), "、".join(row.members))]
+        if row.phone_given:
+            pairs.append(("联系电话", h.phone or "", row.phone or ""))
+        changes += [Change(row.house_number, f, old, new) for f, old, new in pairs if old != new]
+    return changes
+
+
+def upload_path(digest: str) -> str:
+    """Where an uploaded roster waits for confirmation: instance/uploads/roster/<sha256>.xlsx.
+    Raises ValueError for anything but a SHA-256 hex digest."""
+    if not re.fullmatch(r"[0-9a-f]{64}", digest or ""):
+        raise ValueError("not a sha256 digest")
+    folder = os.path.join(current_app.instance_path, "uploads", "roster")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, digest + ".xlsx")
+
+
+def keep_upload(data: bytes) -> str:
+    """Keep uploaded roster bytes until the cadre confirms; returns their SHA-256 digest."""
+    digest = hashlib.sha256(data).hexdigest()
+    with open(upload_path(digest), "wb") as f:
+        f.write(data)
+    return digest
+
+
+def kept_upload(digest: str) -> bytes | None:
+    """The bytes kept under ``digest``, or None when unknown (or already used)."""
+    try:
+        with open(upload_path(digest), "rb") as f:
+            return f.read()
+    except (ValueError, OSError):
+        return None
 
 
 def apply_roster(village, rows) -> ImportResult:

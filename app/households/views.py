@@ -1,4 +1,6 @@
 """Household list and page, roster import/export, and printable QR door plates."""
+import os
+
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
@@ -137,21 +139,41 @@ def roster_export(village_id):
 @bp.route("/villages/<int:village_id>/roster/import", methods=["GET", "POST"])
 @require("manage_households")
 def roster_import(village_id):
-    """Upload a roster workbook; nothing is saved unless every row is right."""
+    """Upload a roster workbook; nothing is saved unless every row is right. When the file
+    would change households that already exist, the changes are shown first and applied
+    only once the cadre confirms (the file waits under instance/uploads/)."""
     village = queries.village_or_404(village_id, scope())
     form = RosterImportForm()
-    errors, result = [], None
-    if form.validate_on_submit():
-        try:
-            rows = roster.parse_roster(form.file.data.read())
-            result = roster.apply_roster(village, rows)
-            log_action(current_user, "roster.import", region=village, target=village,
-                       after=roster_import_summary(result, rows, form.file.data.filename))
-            db.session.commit()
-        except roster.RosterError as exc:
-            db.session.rollback()
-            errors = exc.errors
-    elif request.method == "POST":
-        errors = [(None, None, msg) for msgs in form.errors.values() for msg in msgs]
+    errors, result, changes, digest, filename = [], None, [], None, None
+    confirming = request.method == "POST" and request.form.get("confirm")
+    try:
+        if confirming:
+            digest, filename = request.form.get("confirm"), request.form.get("filename", "")
+            data = roster.kept_upload(digest)
+            if data is None:
+                raise roster.RosterError([(None, None, _("要确认的文件已过期，请重新上传"))])
+        elif form.validate_on_submit():
+            data, filename = form.file.data.read(), form.file.data.filename
+        else:
+            data = None
+            if request.method == "POST":
+                errors = [(None, None, msg) for msgs in form.errors.values() for msg in msgs
+                          if not form.file.errors or msg not in form.file.errors]
+        if data is not None:
+            rows = roster.parse_roster(data)
+            changes = [] if confirming else roster.planned_changes(village, rows)
+            if changes:
+                digest = roster.keep_upload(data)
+            else:
+                result = roster.apply_roster(village, rows)
+                log_action(current_user, "roster.import", region=village, target=village,
+                           after=roster_import_summary(result, rows, filename))
+                db.session.commit()
+                if digest:
+                    os.remove(roster.upload_path(digest))
+    except roster.RosterError as exc:
+        db.session.rollback()
+        errors, changes = exc.errors, []
     return render_template("households/import.html", village=village, form=form,
-                           errors=errors, result=result, title=_("导入花名册"))
+                           errors=errors, result=result, changes=changes, digest=digest,
+                           filename=filename, title=_("导入花名册"))
