@@ -76,6 +76,8 @@ def load_config(app, overrides=None):
         # Rate limits (Flask-Limiter): Redis when RATELIMIT_STORAGE_URI is set (needed with
         # several app processes), memory otherwise. Limits are per client address.
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis down: count in each process's memory until it is back, rather than fail.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_STRATEGY="moving-window",
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_KEY_PREFIX="points",

@@ -6,6 +6,7 @@ inside a request, the client address, method, path and user id. Never log a pass
 session, a whole QR token or a household's personal data.
 """
 import logging
+import re
 import sys
 
 from flask import has_request_context, request
@@ -13,6 +14,13 @@ from pythonjsonlogger.json import JsonFormatter
 
 EVENTS = logging.getLogger("app.events")
 _HANDLER_MARK = "_points_handler"
+_TOKEN = re.compile(r"^/h/([A-Za-z0-9_-]{1,6})[A-Za-z0-9_-]*")
+
+
+def redact_path(path: str) -> str:
+    """``path`` with a door-plate token cut to its first six characters: the whole token is a
+    key to the household's page and does not belong in logs ("/h/AbCdEf…/notice")."""
+    return _TOKEN.sub(lambda m: f"/h/{m.group(1)}…", path or "")
 
 
 class _RequestContext(logging.Filter):
@@ -23,7 +31,7 @@ class _RequestContext(logging.Filter):
         if has_request_context():
             from flask_login import current_user
             context = {"client": request.remote_addr, "method": request.method,
-                       "path": request.path}
+                       "path": redact_path(request.path)}
             try:
                 context["user_id"] = (current_user.id if current_user.is_authenticated
                                       else None)

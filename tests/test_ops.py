@@ -166,3 +166,78 @@ def test_events_are_json_lines_with_the_request_context(app, world):
     assert "wrong" not in json.dumps(failed)  # never the password
     written = next(x for x in lines if x["event"] == "backup_written")
     assert written["size"] == 3 and written["path"] == "/tmp/b"
+
+
+# --- gunicorn ------------------------------------------------------------------------------
+
+def test_gunicorn_config_loads_and_access_lines_hide_tokens():
+    import subprocess
+    import sys
+    from datetime import timedelta
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from app.logs import redact_path
+    from app.ops.gunicorn_logging import JsonAccessLogger
+    root = Path(__file__).resolve().parent.parent
+    check = subprocess.run([sys.executable, "-m", "gunicorn", "--check-config", "-c",
+                            "gunicorn.conf.py", "wsgi:app"], cwd=root, capture_output=True,
+                           text=True, env=dict(os.environ, SECRET_KEY="x",
+                                               DATABASE_URL="sqlite://"))
+    assert check.returncode == 0, check.stderr[-2000:]
+    token = "AbCdEf" + "x" * 37
+    assert redact_path(f"/h/{token}") == "/h/AbCdEf…"
+    assert redact_path(f"/h/{token}/object/7") == "/h/AbCdEf…/object/7"
+    assert redact_path("/households/1") == "/households/1"
+
+    lines = []
+    logger = JsonAccessLogger.__new__(JsonAccessLogger)
+    logger._access_log_enabled = True
+    logger.access_log = SimpleNamespace(info=lines.append)
+    logger.access(SimpleNamespace(status="404 NOT FOUND", sent=12), None,
+                  {"REQUEST_METHOD": "GET", "PATH_INFO": f"/h/{token}", "REMOTE_ADDR": "127.0.0.1",
+                   "HTTP_X_FORWARDED_FOR": "6.6.6.6, 203.0.113.5", "HTTP_USER_AGENT": "手机"},
+                  timedelta(milliseconds=12))
+    line = json.loads(lines[0])
+    assert line["path"] == "/h/AbCdEf…" and token not in lines[0]
+    assert line["client"] == "203.0.113.5" and line["status"] == 404
+    assert line["user_agent"] == "手机"
+
+
+def test_app_logs_never_carry_a_whole_token(app, world):
+    token = "Q" * 43
+    stream = io.StringIO()
+    handler = make_handler("json", stream)
+    logger = logging.getLogger("app.events")
+    logger.addHandler(handler)
+    try:
+        app.test_client().get("/h/" + token + "/notice")
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue().splitlines()[0])
+    assert line["event"] == "qr_unknown_token" and line["path"] == "/h/QQQQQQ…/notice"
+    assert token not in stream.getvalue()
+
+
+# --- accounts from the command line --------------------------------------------------------
+
+def test_first_admin_and_password_recovery_from_the_command_line(app, world):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create", "chief", "--region", "3601",
+                                 "--name", "县管理员"],
+                           input="12345678\n12345678\nchief-2026\nchief-2026\n")
+    assert result.exit_code == 0, result.output
+    assert "密码不能全是数字" in result.output and "created chief" in result.output
+    client = app.test_client()
+    assert client.post("/login", data={"username": "chief",
+                                       "password": "chief-2026"}).status_code == 302
+    for _ in range(5):
+        app.test_client().post("/login", data={"username": "chief", "password": "no"})
+    result = runner.invoke(args=["users", "set-password", "chief"],
+                           input="fresh-pass-1\nfresh-pass-1\n")
+    assert result.exit_code == 0, result.output
+    assert client.get("/users").status_code == 302  # the old session ended
+    assert app.test_client().post("/login", data={
+        "username": "chief", "password": "fresh-pass-1"}).status_code == 302
+    assert runner.invoke(args=["users", "create", "x", "--region", "nope",
+                               "--name", "x"]).exit_code == 2

@@ -88,7 +88,22 @@ def restore_command(path, yes, no_safety_backup):
     sys.exit(1 if faults else 0)
 
 
+@click.command("load-regions")
+def load_regions_command():
+    """载入南昌市行政区划 / load the bundled region tree of 南昌市 (counties with pilot quotas,
+    townships, sample villages), without the demo village or demo accounts. Idempotent."""
+    from app.demo.regions import load_region_tree
+    load_region_tree()
+    db.session.commit()
+    from app.regions.models import Region
+    click.echo(f"regions: {db.session.scalar(db.select(db.func.count(Region.id)))}")
+
+
 def register_ops_cli(app):
-    """Attach ``flask backup`` and ``flask restore`` to ``app``."""
+    """Attach ``flask backup``, ``flask restore``, ``flask load-regions`` and the
+    ``flask users`` group to ``app``."""
+    from app.accounts.cli import users_cli
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    app.cli.add_command(load_regions_command)
+    app.cli.add_command(users_cli)
