@@ -143,3 +143,30 @@ def test_only_admins_of_the_village_reissue(app, world, login):
     assert "重新生成二维码" in login("vadmin").get(f"/households/{a1.id}").get_data(as_text=True)
     assert "重新生成二维码" not in login("scorer").get(f"/households/{a1.id}").get_data(
         as_text=True)
+
+
+def test_an_import_by_someone_who_may_not_see_phones_neither_shows_nor_changes_them(
+        app, world, login):
+    """The system admin may import rosters but not see phone numbers: a file with phone
+    numbers sets them for new households only; existing ones keep theirs, and neither the
+    list of changes nor the counts say whether a guessed number was right."""
+    from tests.test_roster import xlsx
+    v, admin = world["village_a"], login("admin")
+    rows = [["1", "第一村民小组", "张小三", "李四、张丽", "13912345678"],   # a wrong guess
+            ["2", "第一村民小组", "王五", "", "13800000002"],             # a right guess
+            ["901", "第一村民小组", "新户", "", "13700000000"]]           # a new household
+    resp = admin.post(f"/villages/{v.id}/roster/import",
+                      data={"file": (io.BytesIO(xlsx(rows)), "r.xlsx")},
+                      content_type="multipart/form-data")
+    html = resp.get_data(as_text=True)
+    assert "新建 1 户，更新 0 户，未变 2 户" in html
+    assert "13800000001" not in html and 'data-testid="changes"' not in html
+    db.session.expire_all()
+    phones = {h.house_number: h.phone for h in Household.query.filter_by(village_id=v.id)}
+    assert (phones["1"], phones["2"], phones["901"]) == ("13800000001", "13800000002",
+                                                         "13700000000")
+    # the village admin's import does change them
+    resp = login("vadmin").post(f"/villages/{v.id}/roster/import",
+                                data={"file": (io.BytesIO(xlsx(rows[:1])), "r.xlsx")},
+                                content_type="multipart/form-data")
+    assert "13800000001" in resp.get_data(as_text=True)  # shown in the changes to confirm

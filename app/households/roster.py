@@ -14,7 +14,7 @@ import io
 import os
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from zipfile import BadZipFile, ZipFile
 
 from flask import current_app
@@ -252,6 +252,13 @@ class Change:
     field: str
     before: str
     after: str
+
+
+def keep_existing_phones(rows) -> list:
+    """``rows`` with their phone numbers applied to new households only (``phone_given``
+    False). For users who may not see phone numbers (households.privacy): their import must
+    neither change nor reveal, through the planned changes or the counts, a number on file."""
+    return [replace(r, phone_given=False) for r in rows]
 
 
 def planned_changes(village, rows) -> list:

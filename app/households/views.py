@@ -161,6 +161,8 @@ def roster_import(village_id):
                           if not form.file.errors or msg not in form.file.errors]
         if data is not None:
             rows = roster.parse_roster(data)
+            if not can_see_phones(current_user, village):
+                rows = roster.keep_existing_phones(rows)
             changes = [] if confirming else roster.planned_changes(village, rows)
             if changes:
                 digest = roster.keep_upload(data)
