@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from PIL import Image
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.households.qr import public_url
@@ -343,3 +343,26 @@ def test_state_machine_keeps_every_invariant(world):
         LedgerMachine.TestCase().runTest()
     finally:
         LedgerMachine.__init__ = original_init
+
+
+def test_scorer_attaches_a_photo_to_an_entry(app, world, login):
+    client = login("scorer")
+    resp = client.post(f"/households/{world['hh']['a1'].id}/score", data={
+        "item_id": item(world["village_a"], "乱堆乱放").id, "deed_date": TODAY.isoformat(),
+        "quantity": 1, "photo": (io.BytesIO(_jpeg_with_gps()), "p.jpg")},
+        content_type="multipart/form-data")
+    assert resp.status_code == 302
+    entry = db.session.scalars(select(LedgerEntry)).one()
+    assert entry.evidence is not None and entry.evidence.width == 800
+    page = client.get(f"/households/{world['hh']['a1'].id}").get_data(as_text=True)
+    assert f"/evidence/{entry.evidence_id}.jpg" in page
+    photo = client.get(f"/evidence/{entry.evidence_id}.jpg")
+    assert photo.status_code == 200 and photo.data[:2] == b"\xff\xd8"
+    assert login("scorer_b").get(f"/evidence/{entry.evidence_id}.jpg").status_code == 404
+    assert app.test_client().get(f"/evidence/{entry.evidence_id}.jpg").status_code == 302
+    html = client.post(f"/households/{world['hh']['a1'].id}/score", data={
+        "item_id": item(world["village_a"], "乱堆乱放").id, "deed_date": TODAY.isoformat(),
+        "quantity": 1, "photo": (io.BytesIO(b"GIF89a not really"), "p.gif")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    assert "上传的文件不是有效的照片" in html
+    assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1

@@ -3,17 +3,10 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-PHOTO_TYPES = ["jpg", "jpeg", "png", "webp", "gif"]
-
-
-def photo_field():
-    return FileField(_l("照片（可不传）"), validators=[
-        Optional(), FileAllowed(PHOTO_TYPES, _l("只能上传 JPG、PNG、WEBP 或 GIF 照片"))])
-
+from app.evidence.forms import photo_field
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("原因"), validators=[DataRequired(_l("请填写原因")),

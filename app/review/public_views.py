@@ -3,12 +3,12 @@ the public notice of their villager group, objections, and self-reports."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
+from app.evidence.forms import photo_id, photo_or_form_error
 from app.extensions import db
 from app.households.queries import household_for_token
 from app.public.masking import mask_name
 from app.review import queries, services
 from app.review.forms import ObjectionForm, SelfReportForm
-from app.review.views import photo_id, photo_or_form_error
 from app.rules.engine import Refusal
 from app.rules.queries import version_in_force
 from app.scoring.models import LedgerEntry

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from app.accounts.access import require, scope
 from app.audit.services import log_action
-from app.evidence.services import store_photo
+from app.evidence.forms import photo_id, photo_or_form_error
 from app.extensions import db
 from app.households.queries import village_or_404
 from app.i18n import refusal_text
@@ -81,23 +81,6 @@ def decline(entry_id):
             error = refusal_text(exc)
     return render_template("review/reason.html", entry=entry, form=form, error=error,
                            title=_("审核不通过"))
-
-
-def photo_or_form_error(exc, photo_field):
-    """Put a photo refusal under the photo field; return any other refusal's text."""
-    if exc.code == "bad_photo":
-        photo_field.errors = [refusal_text(exc)]
-        return None
-    return refusal_text(exc)
-
-
-def photo_id(field, village_id):
-    """Store the form's optional photo; its Evidence id, or None."""
-    if field.data and getattr(field.data, "filename", ""):
-        return store_photo(field.data.read(), village_id=village_id,
-                           uploaded_by=current_user if current_user.is_authenticated else None
-                           ).id
-    return None
 
 
 @bp.route("/entries/<int:entry_id>/object", methods=["GET", "POST"])

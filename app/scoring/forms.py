@@ -6,6 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.evidence.forms import photo_field
+
 
 def _new_key():
     return uuid.uuid4().hex
@@ -19,6 +21,7 @@ class ScoreForm(FlaskForm):
         InputRequired(_l("请填写次数")), NumberRange(1, 100, _l("次数必须在 1 到 100 之间"))])
     points = StringField(_l("分值（仅限范围项）"), validators=[Optional(), Length(max=12)])
     note = TextAreaField(_l("备注（不公开）"), validators=[Optional(), Length(max=500)])
+    photo = photo_field()
     idempotency_key = HiddenField(default=_new_key)
 
 

@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.accounts.access import require, scope
 from app.extensions import db
+from app.evidence.forms import photo_id, photo_or_form_error
 from app.households.queries import household_or_404
 from app.i18n import refusal_text
 from app.regions.queries import get_scoped_or_404
@@ -57,7 +58,8 @@ def score(household_id):
                 household=household, item_id=form.item_id.data, deed_date=form.deed_date.data,
                 recorded_by=current_user, quantity=form.quantity.data,
                 points=form.points.data or None, note=form.note.data,
-                idempotency_key=form.idempotency_key.data)
+                idempotency_key=form.idempotency_key.data,
+                evidence_id=photo_id(form.photo, household.village_id))
             db.session.commit()
             flash(_scored_message(entry), "success")
             return redirect(url_for("households.show", household_id=household.id))
@@ -67,7 +69,7 @@ def score(household_id):
             if field:
                 getattr(form, field).errors = [refusal_text(exc)]
             else:
-                form_error = refusal_text(exc)
+                form_error = photo_or_form_error(exc, form.photo)
     return render_template("scoring/score.html", household=household, form=form,
                            version=version, form_error=form_error)
 
