@@ -87,3 +87,110 @@ def test_gujing_examples(world):
     _post(h2, village, "污染水资源", u)
     db.session.refresh(h2.balance)
     assert h2.balance.earned_score == Decimal("-3.5")
+
+
+# --- issue 3: rulebook-wide rules, with the worked examples of the public rulebooks -------
+from app.rules.engine import base_grant, household_flags, star_band  # noqa: E402
+from app.rules.queries import book_rule  # noqa: E402
+from app.scoring.periods import quarter_period  # noqa: E402
+from app.scoring.queries import standings  # noqa: E402
+from app.scoring.services import grant_base, spend  # noqa: E402
+
+
+def _adopt(world, path, prefix, effective=date(2026, 7, 1)):
+    v = world["village_a"]
+    spec = parse_rulebook(_rulebook_text(path), code_prefix=prefix)
+    return load_spec(v, spec, spec.id, adopted_on=effective, effective_from=effective,
+                     decision="村民代表会议")
+
+
+def _bal(h):
+    db.session.refresh(h.balance)
+    return h.balance.earned_score, h.balance.spendable_balance
+
+
+def test_fengjie_base_not_spendable_pairs_and_threshold(world):
+    """cq-fengjie-baijia: 100 base (not spendable); 迟到 x1, 积极发言 x2, one inspection with
+    5 checks passed and 1 failed -> balance 109, spendable 9; 72 - 2x2 = 68 suspended;
+    68 + 2 = 70 no longer suspended."""
+    version = _adopt(world, "rulebooks/fengjie-baijia.yaml", "F")
+    v, u, h = world["village_a"], world["users"]["scorer"], world["hh"]["a1"]
+    grant_base(h, on=date(2026, 11, 2), by_user=u)
+    _post(h, v, "迟到", u)
+    _post(h, v, "积极发言", u, quantity=2)
+    for check in ["桌子板凳摆整齐", "锅碗瓢盆放整齐", "衣服铺盖折整齐", "棍棍棒棒码整齐",
+                  "撮箕扁担收整齐"]:
+        _post(h, v, check + "（合格）", u)
+    _post(h, v, "屋里屋外扫整齐（不合格）", u)
+    assert _bal(h) == (Decimal("109"), Decimal("9"))
+    assert grant_base(h, on=date(2026, 11, 3), by_user=u).points == Decimal("100")  # once
+    assert _bal(h) == (Decimal("109"), Decimal("9"))
+    with pytest.raises(Refusal) as err:
+        spend(household=h, points="10", recorded_by=u, reason="兑换")
+    assert err.value.code == "insufficient"
+    book = book_rule(version)
+    h2 = world["hh"]["a2"]
+    grant_base(h2, on=date(2026, 11, 2), by_user=u)
+    for _ in range(5):
+        _post(h2, v, "会上不说会后乱说", u, quantity=2)                  # 100 - 20 = 80
+    _post(h2, v, "迟到", u, quantity=8)                                     # 72
+    assert _bal(h2)[0] == Decimal("72") and household_flags(book, Decimal("72")) == set()
+    _post(h2, v, "会上不说会后乱说", u, quantity=2)
+    assert _bal(h2)[0] == Decimal("68")
+    assert household_flags(book, _bal(h2)[0]) == {"suspended"}
+    _post(h2, v, "按时参会", u, quantity=2)
+    assert _bal(h2)[0] == Decimal("70") and household_flags(book, _bal(h2)[0]) == set()
+
+
+def test_jiangxia_eligibility_base_cap_and_redemption(world):
+    """hb-jiangxia-baxiu: an eligible household starts the year at 100; with 690 earned
+    (base not counted) a 20-point item records 10; a household outside the eligible group
+    gets nothing; an eligible household with 50 redeems 大米5kg (39) and keeps 11."""
+    _adopt(world, "rulebooks/project/jiangxia-baxiu.yaml", "J", effective=date(2026, 1, 1))
+    v, u = world["village_a"], world["users"]["scorer"]
+    h, outsider, poor = world["hh"]["a1"], world["hh"]["a2"], world["hh"]["a3"]
+    outsider.enrolled = False
+    assert grant_base(h, on=date(2026, 1, 1), by_user=u).points == Decimal("100")
+    assert grant_base(outsider, on=date(2026, 1, 1), by_user=u) is None
+    assert _bal(h) == (Decimal("100"), Decimal("100"))
+    for _ in range(34):
+        _post(h, v, "发展产业", u)                                   # 680
+    _post(h, v, "劳动就业", u)                                       # 690
+    e = _post(h, v, "发展产业", u)
+    assert e.points == Decimal("10") and "上限 700" in e.reason
+    with pytest.raises(Refusal) as err:
+        _post(h, v, "环境卫生", u)
+    assert err.value.code == "cap_reached"
+    with pytest.raises(Refusal) as err:
+        _post(outsider, v, "发展产业", u)
+    assert err.value.code == "not_enrolled"
+    _post(poor, v, "劳动就业", u, quantity=5)                        # 50 (no base granted)
+    spend(household=poor, points="39", recorded_by=u, reason="大米5kg")
+    assert _bal(poor) == (Decimal("50"), Decimal("11"))
+
+
+def test_bamingcun_quarter_scores_cap_pass_mark_and_stars(world):
+    """hlj-fangzheng-baming: no deductions + 12 contribution -> 112; 45 deductions -> 55,
+    not passed; 25 contribution recorded -> 120 (contribution capped at 20)."""
+    version = _adopt(world, "rulebooks/project/bamingcun-quarterly-stars.yaml", "B")
+    v, u, admin = world["village_a"], world["users"]["scorer"], world["users"]["admin"]
+    from app.review.services import approve
+    q = quarter_period(date(2026, 11, 2))
+    a, b, c = world["hh"]["a1"], world["hh"]["a2"], world["hh"]["a3"]
+    for h in (a, b, c):
+        grant_base(h, on=date(2026, 11, 2), by_user=u)
+    approve(_post(a, v, "为村集体作贡献", u, points="12"), by_user=admin)
+    _post(b, v, "检查发现问题（每扣 1 分记一次）", u, quantity=45)
+    approve(_post(c, v, "为村集体作贡献", u, points="15"), by_user=admin)
+    capped = _post(c, v, "为村集体作贡献", u, points="10")
+    assert capped.points == Decimal("5")
+    approve(capped, by_user=admin)
+    scores = {s.household_id: s.points for s in standings(v.id, q)}
+    assert (scores[a.id], scores[b.id], scores[c.id]) == (Decimal("112"), Decimal("55"),
+                                                          Decimal("120"))
+    book = book_rule(version)
+    assert household_flags(book, scores[b.id]) == {"failed"}
+    assert household_flags(book, scores[a.id]) == set()
+    assert star_band(book, scores[a.id]) == "五星"
+    assert star_band(book, Decimal("75")) == "二星"
+    assert base_grant(book) == (Decimal("100"), False)

@@ -24,6 +24,8 @@ class Household(db.Model):
     name_initials = db.Column(db.String(32), nullable=False, default="", index=True)
     phone = db.Column(db.String(32))
     status = db.Column(db.String(16), nullable=False, default="active")
+    # Enrolled in the village's scheme (rulebooks with an eligibility gate score only these).
+    enrolled = db.Column(db.Boolean, nullable=False, default=True)
     qr_nonce = db.Column(db.String(64), nullable=False)
     qr_token_hash = db.Column(db.String(64), nullable=False, unique=True)
 

@@ -38,6 +38,10 @@ class RulebookVersion(db.Model):
     effective_from = db.Column(db.Date)
     adopted_on = db.Column(db.Date)
     decision = db.Column(db.Text)
+    # Rulebook-wide rules (rules.engine.BookRule), numbers as strings: household_cap
+    # {points, period}, eligibility ("enrolled"), base {points, per, spendable},
+    # thresholds [{below, flag}], star_bands [{min, label}].
+    params = db.Column(db.JSON)
 
     rulebook = db.relationship("Rulebook", back_populates="versions")
     categories = db.relationship("Category", back_populates="version",
@@ -54,6 +58,8 @@ class Category(db.Model):
                            index=True)
     name = db.Column(db.String(64), nullable=False)
     position = db.Column(db.Integer, nullable=False, default=0)
+    cap_points = db.Column(POINTS)   # at most this many award points per cap_period
+    cap_period = db.Column(db.String(16))
 
     version = db.relationship("RulebookVersion", back_populates="categories")
     items = db.relationship("RuleItem", back_populates="category",
@@ -79,6 +85,11 @@ class RuleItem(db.Model):
     max_points = db.Column(POINTS)
     once_only = db.Column(db.Boolean, nullable=False, default=False)
     needs_review = db.Column(db.Boolean, nullable=False, default=False)
+    veto = db.Column(db.Boolean, nullable=False, default=False)
+    # Kind-specific parameters (rules.engine.ItemRule), numbers as strings: per_problem,
+    # units_per_point, rounding, step, tiers {label: points}, bonus_max, cap {points, period},
+    # per_person.
+    params = db.Column(db.JSON)
     note = db.Column(db.Text)
     position = db.Column(db.Integer, nullable=False, default=0)
 

@@ -1,10 +1,11 @@
 """Reads of rulebooks: which version judges a deed on a given day."""
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.rules.engine import ItemRule
+from app.rules.engine import BookRule, Cap, ItemRule
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion
 
 
@@ -39,8 +40,44 @@ def item_in_version(version, item_id):
     return db.session.execute(stmt).scalar_one_or_none()
 
 
+def _cap(spec):
+    """A Cap from {"points": "700", "period": "year"} (None stays None)."""
+    if not spec:
+        return None
+    return Cap(points=Decimal(str(spec["points"])), period=spec.get("period", "year"))
+
+
+def _dec(value):
+    return None if value in (None, "") else Decimal(str(value))
+
+
 def to_rule(item: RuleItem) -> ItemRule:
-    """The engine's view of an ORM RuleItem."""
-    return ItemRule(code=item.code, name=item.name, category=item.category.name, kind=item.kind,
-                    points=item.points, min_points=item.min_points, max_points=item.max_points,
-                    once_only=item.once_only)
+    """The engine's view of an ORM RuleItem (its params parsed into exact decimals)."""
+    p = item.params or {}
+    category = item.category
+    category_cap = None
+    if category.cap_points is not None:
+        category_cap = Cap(points=category.cap_points, period=category.cap_period or "year")
+    return ItemRule(
+        code=item.code, name=item.name, category=category.name, kind=item.kind,
+        points=item.points, min_points=item.min_points, max_points=item.max_points,
+        once_only=item.once_only, per_problem=_dec(p.get("per_problem")),
+        units_per_point=_dec(p.get("units_per_point")), rounding=p.get("rounding", "floor"),
+        step=_dec(p.get("step")) or Decimal("1"),
+        tiers=tuple((label, Decimal(str(v))) for label, v in (p.get("tiers") or {}).items()),
+        bonus_max=_dec(p.get("bonus_max")), cap=_cap(p.get("cap")),
+        category_cap=category_cap, per_person=bool(p.get("per_person")), veto=item.veto)
+
+
+def book_rule(version: RulebookVersion) -> BookRule:
+    """The engine's view of a version's rulebook-wide rules (``RulebookVersion.params``)."""
+    p = (version.params if version is not None else None) or {}
+    base = p.get("base")
+    return BookRule(
+        household_cap=_cap(p.get("household_cap")), eligibility=p.get("eligibility"),
+        base=(Decimal(str(base["points"])), base.get("per", "once"),
+              bool(base.get("spendable", True))) if base else None,
+        thresholds=tuple((Decimal(str(t["below"])), t["flag"])
+                         for t in p.get("thresholds") or ()),
+        star_bands=tuple((Decimal(str(b["min"])), b["label"])
+                         for b in p.get("star_bands") or ()))

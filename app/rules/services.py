@@ -1,5 +1,6 @@
 """Writes to rulebooks. Services flush; the caller commits."""
 from datetime import date
+from decimal import Decimal
 
 from app.extensions import db
 from app.rules.importer import RulebookSpec
@@ -32,12 +33,16 @@ def append_categories(version: RulebookVersion, specs: list) -> None:
     if version.status != "draft":
         raise ValueError("adopted versions cannot change; create a new draft")
     for spec in specs:
-        cat = Category(version=version, name=spec.name, position=len(version.categories))
+        cap = getattr(spec, "cap", None) or {}
+        cat = Category(version=version, name=spec.name, position=len(version.categories),
+                       cap_points=Decimal(cap["points"]) if cap else None,
+                       cap_period=cap.get("period"))
         for pos, item in enumerate(spec.items):
             cat.items.append(RuleItem(
                 code=item.code, name=item.name, kind=item.kind, points=item.points,
                 min_points=item.min_points, max_points=item.max_points,
                 once_only=item.once_only, note=item.note, position=pos,
+                params=item.params or None, veto=item.veto, needs_review=item.needs_review,
             ))
         version.categories.append(cat)
     db.session.flush()
@@ -66,5 +71,6 @@ def load_spec(region, spec: RulebookSpec, name: str, *, adopted_on: date, effect
     book = create_rulebook(region, name, source="\n".join(spec.sources) or spec.place,
                            points_per_yuan=spec.points_per_yuan)
     version = add_draft_version(book, list(extra) + list(spec.categories))
+    version.params = spec.rules or None
     return adopt_version(version, adopted_on=adopted_on, effective_from=effective_from,
                          decision=decision)

@@ -20,7 +20,7 @@ ENTRY_FIELDS = ("seq", "village_id", "household_id", "kind", "direction",
                 "rulebook_version_id", "item_id", "item_code", "item_name", "category_name",
                 "unit_points", "quantity", "points", "deed_date", "period",
                 "note", "reason", "recorded_by_id", "recorded_at", "idempotency_key",
-                "reverses_id", "evidence_id")
+                "reverses_id", "evidence_id", "spendable", "member_name")
 TRANSITION_FIELDS = ("seq", "village_id", "entry_id", "from_status", "to_status",
                      "by_user_id", "at", "reason")
 

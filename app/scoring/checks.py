@@ -78,15 +78,16 @@ def status_faults(village_id: int) -> list:
 def expected_balances(village_id: int | None = None) -> dict:
     """{household_id: (earned, spendable, pending, count)} recomputed from the entries."""
     stmt = select(LedgerEntry.household_id, LedgerEntry.status, LedgerEntry.direction,
-                  LedgerEntry.points)
+                  LedgerEntry.points, LedgerEntry.spendable)
     if village_id is not None:
         stmt = stmt.where(LedgerEntry.village_id == village_id)
     sums = {}
-    for hid, status, direction, points in db.session.execute(stmt):
+    for hid, status, direction, points, counts_spendable in db.session.execute(stmt):
         earned, spendable, pending, count = sums.get(hid, (ZERO, ZERO, ZERO, 0))
         points = Decimal(points)
         if status == "confirmed":
-            spendable += points
+            if counts_spendable:
+                spendable += points
             if direction != "spend":
                 earned += points
         elif status in PENDING:

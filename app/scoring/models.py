@@ -11,7 +11,7 @@ from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules.models import POINTS
 
-ENTRY_KINDS = ("score", "reversal", "spend")
+ENTRY_KINDS = ("score", "reversal", "spend", "base")
 DIRECTIONS = ("award", "deduction", "spend")
 # Workflow (issue 4): awaiting_review -> under_notice -> confirmed; an objection holds an
 # entry; a declined or cancelled entry counts nowhere.
@@ -72,6 +72,10 @@ class LedgerEntry(db.Model):
     idempotency_key = db.Column(db.String(64), unique=True)
     reverses_id = db.Column(db.Integer, db.ForeignKey("ledger_entry.id"), unique=True)
     evidence_id = db.Column(db.Integer, db.ForeignKey("evidence.id"))
+    # False for points that count towards the earned score but may not be spent (a base
+    # score the rulebook keeps back).
+    spendable = db.Column(db.Boolean, nullable=False, default=True)
+    member_name = db.Column(db.String(64))   # who did it, for per-person items
     seq = db.Column(db.Integer, nullable=False)
     prev_hash = db.Column(db.String(64), nullable=False)
     hash = db.Column(db.String(64), nullable=False)
@@ -82,6 +86,14 @@ class LedgerEntry(db.Model):
     evidence = db.relationship("Evidence")
     reverses = db.relationship("LedgerEntry", remote_side=[id], foreign_keys=[reverses_id],
                                backref=db.backref("reversed_by", uselist=False))
+
+    def __init__(self, **fields):
+        # Hashed fields must hold their final values before the row is hashed (column
+        # defaults only apply at flush).
+        fields.setdefault("spendable", True)
+        fields.setdefault("quantity", 1)
+        fields.setdefault("kind", "score")
+        super().__init__(**fields)
 
     @property
     def is_reversal(self) -> bool:

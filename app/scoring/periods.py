@@ -62,3 +62,25 @@ def parse_month(text: str | None) -> Period | None:
 def previous_month(p: Period) -> Period:
     """The month before month period ``p``."""
     return month_period(date.fromordinal(p.start.toordinal() - 1))
+
+
+def quarter_period(d: date) -> Period:
+    """The calendar quarter containing local date ``d`` (label ``2026Q4``)."""
+    first = (d.month - 1) // 3 * 3 + 1
+    start = date(d.year, first, 1)
+    end = date(d.year + (first == 10), (first + 2) % 12 + 1, 1)
+    return Period(start, end, f"{d.year}Q{(first - 1) // 3 + 1}")
+
+
+def year_period(d: date) -> Period:
+    """The calendar year containing local date ``d`` (label ``2026``)."""
+    return Period(date(d.year, 1, 1), date(d.year + 1, 1, 1), str(d.year))
+
+
+def period_of(d: date, kind: str) -> Period:
+    """The ``kind`` (month, quarter or year) period containing local date ``d``.
+    Raises ValueError for another kind."""
+    makers = {"month": month_period, "quarter": quarter_period, "year": year_period}
+    if kind not in makers:
+        raise ValueError(f"unknown period {kind!r}")
+    return makers[kind](d)

@@ -10,16 +10,17 @@ PostgreSQL or SQLite.
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, func, select, update
 
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules import queries as rules_q
-from app.rules.engine import N_, Deed, HouseholdState, Refusal, judge, to_points
+from app.rules.engine import (N_, Deed, HouseholdState, Refusal, base_grant, judge,
+                              to_points)
 from app.scoring import chain
 from app.scoring.models import (PENDING, EntryTransition, HouseholdBalance, LedgerEntry,
                                 VillageSettings)
-from app.scoring.periods import local_today, month_period, to_local
+from app.scoring.periods import local_today, month_period, period_of, to_local
 
 
 def ensure_balance(household) -> None:
@@ -40,7 +41,7 @@ def _effect(entry: LedgerEntry, status: str, sign: int = 1) -> dict:
     take it out again)."""
     pts = Decimal(entry.points) * sign
     if status == "confirmed":
-        deltas = {"spendable_balance": pts}
+        deltas = {"spendable_balance": pts} if entry.spendable else {}
         if entry.direction != "spend":
             deltas["earned_score"] = pts
         return deltas
@@ -153,16 +154,86 @@ def held_once_only(household_id: int) -> frozenset:
     return frozenset(db.session.execute(stmt).scalars())
 
 
+def _awards_in(household_id: int, window, **match) -> Decimal:
+    """Award points a household holds in ``window`` (deed dates), not counting base scores,
+    declined or cancelled entries; ``match`` narrows to an item_code or category_name."""
+    stmt = (select(func.coalesce(func.sum(LedgerEntry.points), 0))
+            .where(LedgerEntry.household_id == household_id,
+                   LedgerEntry.direction == "award", LedgerEntry.kind != "base",
+                   LedgerEntry.status.notin_(("declined", "cancelled")),
+                   LedgerEntry.deed_date >= window.start, LedgerEntry.deed_date < window.end))
+    for column, value in match.items():
+        stmt = stmt.where(getattr(LedgerEntry, column) == value)
+    return Decimal(db.session.execute(stmt).scalar_one())
+
+
+def household_state(household, rule, book, deed_date: date) -> HouseholdState:
+    """What the engine must know of ``household`` to judge a deed of ``deed_date`` under
+    ``rule`` (an ItemRule) and ``book`` (a BookRule): activity, enrolment, once-only items
+    held, and the awards already counted against each cap that applies, each in the cap's
+    own period containing the deed date."""
+    def earned(cap, **match):
+        if cap is None:
+            return Decimal(0)
+        return _awards_in(household.id, period_of(deed_date, cap.period), **match)
+    return HouseholdState(
+        active=household.status == "active", enrolled=bool(household.enrolled),
+        held_once_only=held_once_only(household.id),
+        earned_item=earned(rule.cap, item_code=rule.code),
+        earned_category=earned(rule.category_cap, category_name=rule.category),
+        earned_household=earned(book.household_cap))
+
+
+def grant_base(household, *, on: date, by_user=None,
+               recorded_at: datetime | None = None) -> LedgerEntry | None:
+    """Grant the base score (基础分) of the rulebook in force on local date ``on`` for the
+    base period containing it (once, or per month, quarter or year): a confirmed entry of
+    kind "base" that counts in the earned score, and in the spendable balance only when the
+    rulebook says so. Idempotent per household and period. Returns the entry, or None when
+    the rulebook has no base score or the household is not active or not enrolled."""
+    version = rules_q.version_in_force(household.village, on)
+    book = rules_q.book_rule(version)
+    grant = base_grant(book)
+    if grant is None or household.status != "active":
+        return None
+    if book.eligibility == "enrolled" and not household.enrolled:
+        return None
+    points, spendable = grant
+    per = book.base[1]
+    label = "once" if per == "once" else period_of(on, per).label
+    key = f"base:{household.id}:{label}"
+    first = _by_key(key, household_id=household.id, kind="base")
+    if first is not None:
+        return first
+    chain.lock_chain(household.village_id)
+    first = _by_key(key, household_id=household.id, kind="base")
+    if first is not None:
+        return first
+    day = on if per == "once" else period_of(on, per).start
+    at = recorded_at or utcnow()
+    entry = LedgerEntry(
+        household_id=household.id, village_id=household.village_id, kind="base",
+        direction="award", rulebook_version_id=version.id, item_code="BASE",
+        item_name="基础分", category_name="基础分", unit_points=points, quantity=1,
+        points=points, deed_date=day, period=month_period(day).label,
+        reason=f"细则规定的基础分（{'可兑换' if spendable else '只计分，不可兑换'}）",
+        recorded_by_id=by_user.id if by_user else None, recorded_at=at,
+        idempotency_key=key, spendable=spendable)
+    return _record(entry, "confirmed", by_user)
+
+
 def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: int = 1,
                points=None, note: str | None = None, idempotency_key: str | None = None,
                recorded_at: datetime | None = None, evidence_id: int | None = None,
-               review: bool | None = None) -> LedgerEntry:
+               review: bool | None = None, **deed) -> LedgerEntry:
     """Judge a deed with the rulebook in force on ``deed_date`` and append it to the ledger.
 
     ``item_id`` is a RuleItem id; ``points`` (str or Decimal) is the panel's value for range
     items; ``deed_date`` is a local date, not in the future. The entry starts awaiting review
     (see ``needs_review``; ``review`` forces it either way), else under public notice for the
-    village's ``notice_days``. Returns the flushed LedgerEntry; with an ``idempotency_key``
+    village's ``notice_days``. ``deed`` passes what the item's kind needs to the engine
+    (``problems``, ``units``, ``tier``, ``bonus``, ``reference``, ``member``; see
+    ``rules.engine.Deed``). Returns the flushed LedgerEntry; with an ``idempotency_key``
     already used, returns that first entry and records nothing. ``recorded_at`` (UTC)
     defaults to now; only bulk loads of past records set it.
     Raises Refusal (Chinese message template) when the engine or the calendar refuses.
@@ -184,9 +255,9 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
     first = _by_key(idempotency_key, **expect)  # a twin may have committed while we waited
     if first is not None:
         return first
-    state = HouseholdState(active=household.status == "active",
-                           held_once_only=held_once_only(household.id))
-    verdict = judge(rules_q.to_rule(item), state, Deed(points=points, quantity=quantity))
+    rule, book = rules_q.to_rule(item), rules_q.book_rule(version)
+    state = household_state(household, rule, book, deed_date)
+    verdict = judge(rule, state, Deed(points=points, quantity=quantity, **deed), book)
     settings = village_settings(household.village_id)
     if review is None:
         review = needs_review(item, household, recorded_by, verdict.points, settings)
@@ -204,6 +275,7 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
         note=(note or "").strip() or None, reason=verdict.reason,
         recorded_by_id=recorded_by.id if recorded_by else None, recorded_at=at,
         idempotency_key=idempotency_key or None, evidence_id=evidence_id,
+        member_name=(deed.get("member") or "").strip() or None,
     )
     return _record(entry, status, recorded_by)
 
@@ -251,6 +323,7 @@ def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
         period=entry.period, reason=reason,
         recorded_by_id=recorded_by.id if recorded_by else None, recorded_at=at,
         idempotency_key=idempotency_key or None, reverses_id=entry.id,
+        spendable=entry.spendable, member_name=entry.member_name,
     )
     return _record(reversal, status, recorded_by, reason)
 
