@@ -194,3 +194,88 @@ def test_bamingcun_quarter_scores_cap_pass_mark_and_stars(world):
     assert star_band(book, scores[a.id]) == "五星"
     assert star_band(book, Decimal("75")) == "二星"
     assert base_grant(book) == (Decimal("100"), False)
+
+
+def test_versions_judge_deeds_by_the_version_in_force_on_the_deed_date(world):
+    """Draft, adoption with a recorded decision, a later version: entries before and after
+    the change are judged by their own version, and the first version never changes."""
+    from app.rules.services import adopt_version, new_draft_from
+    from app.rules.queries import version_in_force
+    v, u, h = world["village_a"], world["users"]["scorer"], world["hh"]["a1"]
+    first = version_in_force(v, date(2026, 6, 1))
+    before = _post(h, v, "红白喜事简办", u)                      # judged by version 1: +5
+    draft = new_draft_from(first)
+    assert draft.status == "draft" and draft.number == first.number + 1
+    changed = next(i for c in draft.categories for i in c.items if i.name == "红白喜事简办")
+    changed.points = Decimal("8")
+    adopt_version(draft, adopted_on=date(2026, 11, 1), effective_from=date(2026, 11, 10),
+                  decision="2026-11-01 村民代表会议：到会 30 人，赞成 28，反对 1，弃权 1")
+    with pytest.raises(ValueError):
+        adopt_version(draft, adopted_on=date(2026, 11, 1), effective_from=date(2026, 11, 10),
+                      decision="again")
+    old_deed = post_entry(household=h, item_id=next(
+        i.id for c in first.categories for i in c.items if i.name == "红白喜事简办"),
+        deed_date=date(2026, 11, 9), recorded_by=u)
+    new_deed = post_entry(household=h, item_id=changed.id, deed_date=date(2026, 11, 10),
+                          recorded_by=u)
+    assert (before.points, old_deed.points, new_deed.points) == (Decimal("5"), Decimal("5"),
+                                                                  Decimal("8"))
+    assert old_deed.rulebook_version_id == first.id
+    assert new_deed.rulebook_version_id == draft.id
+    with pytest.raises(Refusal) as err:   # version 2's item on a day version 1 is in force
+        post_entry(household=h, item_id=changed.id, deed_date=date(2026, 11, 9),
+                   recorded_by=u)
+    assert err.value.code == "item_not_in_force"
+    original = next(i for c in first.categories for i in c.items if i.name == "红白喜事简办")
+    assert original.points == Decimal("5")
+
+
+PROJECT = """
+id: demo-kinds
+place: 测试村
+rules:
+  star_bands: [{min: 10, label: 一星}]
+categories:
+  - name: 检查
+    items:
+      - {name: 宅前屋后无乱堆物, kind: scorecard, max: 25, per_problem: 5}
+      - {name: 志愿服务, kind: rate, units_per_point: 4, rounding: half_up}
+      - {name: 获得荣誉, kind: tiered, tiers: {国家: 50, 省: 30, 县: 15, 乡镇: 10}}
+      - {name: 见义勇为, points: 10, bonus_max: 5}
+      - {name: 其他好人好事, kind: analogy, points: "1..10"}
+      - {name: 子女考上大学, points: 5, per_person: true}
+"""
+
+
+def test_the_score_form_feeds_every_kind_to_the_engine(app, world, login):
+    v = world["village_a"]
+    spec = parse_rulebook(PROJECT, code_prefix="K")
+    load_spec(v, spec, "kinds", adopted_on=date(2026, 11, 1), effective_from=date(2026, 11, 1),
+              decision="测试")
+    db.session.commit()
+    client = login("scorer")
+    hid = world["hh"]["a1"].id
+
+    def score(name, **fields):
+        data = {"item_id": item(v, name).id, "deed_date": "2026-11-20", "quantity": 1}
+        data.update(fields)
+        return client.post(f"/households/{hid}/score", data=data)
+
+    assert score("宅前屋后无乱堆物", problems=2).status_code == 302
+    assert score("志愿服务", units="10").status_code == 302
+    assert score("获得荣誉", tier="省").status_code == 302
+    assert score("见义勇为", bonus="5").status_code == 302
+    assert score("其他好人好事", points="6", reference="帮助困难居民").status_code == 302
+    assert score("子女考上大学", member="张丽").status_code == 302
+    html = score("获得荣誉", tier="村").get_data(as_text=True)
+    assert "请选择级别：国家、省、县、乡镇" in html
+    html = score("其他好人好事", points="6").get_data(as_text=True)
+    assert "请写明参照哪一项" in html
+    from app.scoring.models import LedgerEntry
+    got = [(e.item_name, e.points, e.member_name) for e in
+           db.session.query(LedgerEntry).order_by(LedgerEntry.id)]
+    assert got == [("宅前屋后无乱堆物", Decimal("15"), None), ("志愿服务", Decimal("3"), None),
+                   ("获得荣誉", Decimal("30"), None), ("见义勇为", Decimal("15"), None),
+                   ("其他好人好事", Decimal("6"), None), ("子女考上大学", Decimal("5"), "张丽")]
+    form = client.get(f"/households/{hid}/score").get_data(as_text=True)
+    assert "≤25，-5/处" in form and 'data-tiers="国家|省|县|乡镇"' in form

@@ -2,6 +2,8 @@
 
 Points are ``Numeric(10, 2)``: exact decimals, halves and quarters allowed, never floats.
 """
+from decimal import Decimal
+
 from app.extensions import db
 from app.points import fmt_points
 
@@ -101,9 +103,32 @@ class RuleItem(db.Model):
         return value is not None and value < 0
 
     @property
+    def tiers(self) -> list:
+        """The tier labels of a tiered item, in rulebook order."""
+        return list((self.params or {}).get("tiers", {}))
+
+    @property
+    def takes_bonus(self) -> bool:
+        return bool((self.params or {}).get("bonus_max"))
+
+    @property
+    def per_person(self) -> bool:
+        return bool((self.params or {}).get("per_person"))
+
+    @property
     def points_label(self) -> str:
-        """The points as a rulebook prints them: "+5", "-2", "5～10"."""
-        if self.kind == "range":
+        """The points as a rulebook prints them: "+5", "-2", "5～10", "满分 25，每处 -5",
+        "每 4 单位 1 分", "10～50"."""
+        p = self.params or {}
+        if self.kind == "scorecard":
+            return (f"≤{fmt_points(self.max_points, sign=False)}，"
+                    f"-{fmt_points(Decimal(p['per_problem']), sign=False)}/处")
+        if self.kind == "rate":
+            return f"{fmt_points(Decimal(p['units_per_point']), sign=False)}:1"
+        if self.kind == "tiered":
+            values = sorted(Decimal(v) for v in p.get("tiers", {}).values())
+            return f"{fmt_points(values[0], sign=False)}～{fmt_points(values[-1], sign=False)}"
+        if self.kind in ("range", "analogy"):
             low, high = (fmt_points(v, sign=False) for v in (self.min_points, self.max_points))
             return f"{low}～{high}"
         return fmt_points(self.points)

@@ -74,3 +74,25 @@ def load_spec(region, spec: RulebookSpec, name: str, *, adopted_on: date, effect
     version.params = spec.rules or None
     return adopt_version(version, adopted_on=adopted_on, effective_from=effective_from,
                          decision=decision)
+
+
+def new_draft_from(version: RulebookVersion) -> RulebookVersion:
+    """A new draft of ``version``'s rulebook holding a copy of its categories, items and
+    rulebook-wide rules: editing an adopted rulebook never changes the adopted version
+    (entries keep being judged by the version in force on their deed date)."""
+    book = version.rulebook
+    with db.session.no_autoflush:
+        draft = RulebookVersion(rulebook=book, status="draft", params=version.params,
+                                number=1 + max(v.number for v in book.versions))
+        db.session.add(draft)
+        for cat in version.categories:
+            copy = Category(name=cat.name, position=cat.position,
+                            cap_points=cat.cap_points, cap_period=cat.cap_period)
+            copy.items = [RuleItem(
+                code=i.code, name=i.name, kind=i.kind, points=i.points,
+                min_points=i.min_points, max_points=i.max_points, once_only=i.once_only,
+                needs_review=i.needs_review, veto=i.veto, params=i.params, note=i.note,
+                position=i.position) for i in cat.items]
+            draft.categories.append(copy)
+    db.session.flush()
+    return draft

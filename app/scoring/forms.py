@@ -20,6 +20,13 @@ class ScoreForm(FlaskForm):
     quantity = IntegerField(_l("次数"), default=1, validators=[
         InputRequired(_l("请填写次数")), NumberRange(1, 100, _l("次数必须在 1 到 100 之间"))])
     points = StringField(_l("分值（仅限范围项）"), validators=[Optional(), Length(max=12)])
+    problems = IntegerField(_l("发现的问题数"), validators=[
+        Optional(), NumberRange(0, 1000, _l("问题数必须是 0 到 1000 的整数"))])
+    units = StringField(_l("数量（如小时数）"), validators=[Optional(), Length(max=12)])
+    tier = StringField(_l("级别"), validators=[Optional(), Length(max=32)])
+    bonus = StringField(_l("奖励分（可不填）"), validators=[Optional(), Length(max=12)])
+    reference = StringField(_l("参照细则中的哪一项"), validators=[Optional(), Length(max=128)])
+    member = StringField(_l("家庭成员"), validators=[Optional(), Length(max=64)])
     note = TextAreaField(_l("备注（不公开）"), validators=[Optional(), Length(max=500)])
     photo = photo_field()
     idempotency_key = HiddenField(default=_new_key)

@@ -21,8 +21,19 @@ bp = Blueprint("scoring", __name__)
 
 # Which form field a refusal belongs to, so the message shows where the mistake is.
 _FIELD_OF = {"out_of_range": "points", "bad_points": "points", "fixed_points": "points",
+             "bad_problems": "problems", "bad_units": "units", "bad_tier": "tier",
+             "bad_bonus": "bonus", "reference_required": "reference",
+             "member_required": "member",
              "bad_quantity": "quantity", "future_date": "deed_date", "no_rulebook": "deed_date",
              "item_not_in_force": "item_id", "once_only": "item_id"}
+
+
+def _deed_extras(form) -> dict:
+    """What the chosen item's kind needs besides points and quantity (rules.engine.Deed)."""
+    extras = {"problems": form.problems.data, "units": form.units.data, "tier": form.tier.data,
+              "bonus": form.bonus.data, "reference": form.reference.data,
+              "member": form.member.data}
+    return {k: v for k, v in extras.items() if v not in (None, "")}
 
 
 def _scored_message(entry) -> str:
@@ -59,7 +70,7 @@ def score(household_id):
                 recorded_by=current_user, quantity=form.quantity.data,
                 points=form.points.data or None, note=form.note.data,
                 idempotency_key=form.idempotency_key.data,
-                evidence_id=photo_id(form.photo, household.village_id))
+                evidence_id=photo_id(form.photo, household.village_id), **_deed_extras(form))
             db.session.commit()
             flash(_scored_message(entry), "success")
             return redirect(url_for("households.show", household_id=household.id))
