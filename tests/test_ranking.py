@@ -76,3 +76,23 @@ def test_board_page_renders_both_boards(app, world, login):
     black = html.split('data-testid="black-board"')[1].split("</table>")[0]
     assert "王五" in red and "张小三" not in red
     assert "张小三" in black and "-5" in black
+
+
+def test_a_veto_item_keeps_a_household_off_the_red_board(world):
+    from app.rules.importer import parse_rulebook
+    from app.rules.services import load_spec
+    spec = parse_rulebook("categories:\n  - name: 一票否决\n    items:\n"
+                          "      - {name: 违法犯罪, points: -1, veto: true}\n"
+                          "      - {name: 好事, points: 30}\n", code_prefix="V")
+    load_spec(world["village_a"], spec, "veto", adopted_on=date(2026, 11, 1),
+              effective_from=date(2026, 11, 1), decision="测试")
+    _post(world, "a1", "好事", 1)
+    _post(world, "a2", "好事", 2)
+    veto = _post(world, "a1", "违法犯罪", 3)
+    db.session.commit()
+    board = village_board(world["village_a"].id, NOV)
+    assert [s.household_id for s in board.red] == [world["hh"]["a2"].id]
+    reverse_entry(veto, reason="误记", recorded_by=world["users"]["scorer"])
+    db.session.commit()
+    board = village_board(world["village_a"].id, NOV)   # both 30; a2 reached it first
+    assert [s.household_id for s in board.red] == [world["hh"]["a2"].id, world["hh"]["a1"].id]
