@@ -127,6 +127,7 @@ MATRIX = {
     # the villager's side, by door-plate token (no login)
     "villager.notice": ("public", lambda i: url_for("villager.notice", token=i["token"])),
     "villager.report": ("public", lambda i: url_for("villager.report", token=i["token"])),
+    "villager.rules": ("public", lambda i: url_for("villager.rules", token=i["token"])),
     "villager.object_entry": ("public", lambda i: url_for("villager.object_entry",
                                                           token=i["token"],
                                                           entry_id=i["entry_id"])),

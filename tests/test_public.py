@@ -96,3 +96,10 @@ def test_search_treats_wildcards_literally_and_pages_past_the_end(app, world, lo
     db.session.commit()
     html = client.get(f"/households/{world['hh']['a1'].id}?page=999").get_data(as_text=True)
     assert "乱堆乱放" in html
+
+
+def test_rulebook_is_readable_from_the_door_plate(app, world):
+    url = _url(app, world["hh"]["a1"]).replace("http://jf.test", "") + "/rules"
+    html = app.test_client().get(url).get_data(as_text=True)
+    assert "拾金不昧" in html and "5～10" in html and "村民代表会议" in html
+    assert "张小三" not in html

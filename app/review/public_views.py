@@ -96,3 +96,13 @@ def report(token):
             error = photo_or_form_error(exc, form.photo)
     return render_template("review/self_report.html", form=form, error=error, token=token,
                            village=household.village)
+
+
+@bp.route("/h/<token>/rules")
+@qr_capability
+def rules(token):
+    """The rulebook in force in the household's village today, as adopted (read-only)."""
+    household = _household(token)
+    version = version_in_force(household.village, local_today())
+    return render_template("review/rules.html", village=household.village, version=version,
+                           token=token)
