@@ -159,7 +159,7 @@ def _post_history(rng, version, households, users, start: date, today: date):
                .order_by(LedgerEntry.id)]
     if len(noticed) >= 2:
         raise_objection(noticed[0], by_household=households[-1],
-                        text="这次扫除我家也去了，记分表上却没有我家，请核实。")
+                        text="我们看到的情况和记分不一样，请村委会核实。")
         raise_objection(noticed[1], by_user=admin, text="评分员记错了门牌号。")
     submit_self_report(households[4], item_id=awards[0].id,
                        deed_date=today - timedelta(days=1),
