@@ -124,6 +124,15 @@ MATRIX = {
                                                    evidence_id=i["evidence_id"])),
     "evidence.thumb": ("scoped", lambda i: url_for("evidence.thumb",
                                                    evidence_id=i["evidence_id"])),
+    # roll-ups and the pilot registry (issue 7)
+    "reports.rollup": ("scoped+reports", lambda i: url_for("reports.rollup",
+                                                           region_id=i["region_id"])),
+    "reports.rollup_xlsx": ("scoped+reports", lambda i: url_for("reports.rollup_xlsx",
+                                                                region_id=i["region_id"])),
+    "reports.pilots": ("scoped+reports", lambda i: url_for("reports.pilots",
+                                                           region_id=i["region_id"])),
+    "reports.pilots_xlsx": ("scoped+reports", lambda i: url_for("reports.pilots_xlsx",
+                                                                region_id=i["region_id"])),
     # the villager's side, by door-plate token (no login)
     "villager.notice": ("public", lambda i: url_for("villager.notice", token=i["token"])),
     "villager.report": ("public", lambda i: url_for("villager.report", token=i["token"])),

@@ -8,6 +8,8 @@ Role -> the region level it is held at, and its permissions:
 - township_auditor (乡镇审核员): reads everything in its township; writes nothing.
 - county_official / city_official (县级/市级): read roll-ups and ledgers below them.
 - system_admin (系统管理员): everything, city-wide, including every account.
+- ``reports`` (roll-ups and the pilot registry of the region): township auditors, county and
+  city officials, system admins.
 
 Who may manage which accounts (create, reset password, deactivate) is in
 ``accounts.manage``: a system admin any account in its region, a village admin the scorers
@@ -19,12 +21,12 @@ ROLES = {
     "village_scorer": {"level": "village", "perms": {"view", "score"}},
     "village_admin": {"level": "village",
                       "perms": {"view", "score", "review", "manage_households", "manage_users"}},
-    "township_auditor": {"level": "township", "perms": {"view"}},
-    "county_official": {"level": "county", "perms": {"view"}},
-    "city_official": {"level": "city", "perms": {"view"}},
+    "township_auditor": {"level": "township", "perms": {"view", "reports"}},
+    "county_official": {"level": "county", "perms": {"view", "reports"}},
+    "city_official": {"level": "city", "perms": {"view", "reports"}},
     "system_admin": {"level": "city",
                      "perms": {"view", "score", "review", "manage_households", "manage_users",
-                               "admin"}},
+                               "admin", "reports"}},
 }
 
 ROLE_LABELS = {

@@ -1,0 +1,102 @@
+"""Excel workbooks of the roll-up and the pilot registry (openpyxl): one sheet per table,
+each the same table the page shows beside its chart. Text cells are neutralised against
+formula injection (``audit.exports.neutralise``); points stay exact numeric cells."""
+import io
+from datetime import datetime, timezone
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from app.audit.exports import neutralise
+from app.scoring.periods import to_local
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _sheet(wb, title: str, meta: list, header: list, rows: list):
+    ws = wb.create_sheet(title)
+    for row in meta:
+        ws.append([neutralise(v) for v in row])
+    ws.append([])
+    ws.append(header)
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([neutralise(v) for v in row])
+    for col, _h in enumerate(header, start=1):
+        ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = 14
+    return ws
+
+
+def _meta(title: str, region, period_label: str | None) -> list:
+    made = to_local(datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M")
+    rows = [[title], [_("地区"), region.name]]
+    if period_label:
+        rows.append([_("期间"), period_label])
+    rows.append([_("导出时间"), made])
+    return rows
+
+
+def _save(wb) -> bytes:
+    del wb[wb.sheetnames[0]]
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def rollup_header() -> list:
+    """Column titles of the roll-up's main table (page and workbook alike)."""
+    return [_("单位"), _("户数"), _("参与户数"), _("参与率(%)"), _("加分"), _("扣分"), _("净积分"),
+            _("户均积分"), _("积分中位数"), _("异议"), _("异议成立"), _("兑换次数"), _("兑换积分")]
+
+
+def rollup_cells(row, name: str) -> list:
+    """One roll-up row as cells in the order of ``rollup_header``."""
+    return [name, row.households, row.participating, row.rate, row.awarded_total,
+            row.deducted_total, row.net, row.average, row.median, row.objections, row.upheld,
+            row.redemptions, row.redeemed]
+
+
+def row_name(row) -> str:
+    """A roll-up row's label: a region's name, or a household's house number and head."""
+    key = row.key
+    if hasattr(key, "head_name"):
+        return f"{key.house_number} {key.head_name}"
+    return key.name
+
+
+def rollup_xlsx(r) -> bytes:
+    """The roll-up ``r`` (queries.Rollup) as a workbook: summary, categories, monthly trend
+    and, above village level, villages ranked by participation."""
+    wb = Workbook()
+    meta = _meta(_("积分制汇总"), r.region, r.period.label)
+    rows = [rollup_cells(row, row_name(row)) for row in r.rows]
+    rows.append(rollup_cells(r.total, _("合计")))
+    _sheet(wb, _("汇总"), meta, rollup_header(), rows)
+    _sheet(wb, _("类别"), meta, [_("类别"), _("加分"), _("扣分")],
+           [[c, r.total.awarded.get(c, 0), r.total.deducted.get(c, 0)] for c in r.categories])
+    _sheet(wb, _("月度趋势"), meta, [_("月份"), _("加分"), _("扣分")],
+           [list(t) for t in r.trend])
+    if r.ranking:
+        _sheet(wb, _("参与率排名"), meta, [_("名次"), _("村"), _("户数"), _("参与户数"),
+                                            _("参与率(%)")],
+               [[i, row.key.name, row.households, row.participating, row.rate]
+                for i, row in enumerate(r.ranking, start=1)])
+    return _save(wb)
+
+
+def pilots_xlsx(region, quotas: list, villages: list) -> bytes:
+    """The pilot registry of ``region``: quota against designated per county, and the
+    pilot villages."""
+    wb = Workbook()
+    meta = _meta(_("试点示范村名额与确定情况"), region, None)
+    rows = [[q.county.name, q.quota, q.designated, q.gap] for q in quotas]
+    if quotas:
+        rows.append([_("合计"), sum(q.quota or 0 for q in quotas),
+                     sum(q.designated for q in quotas),
+                     sum(q.quota or 0 for q in quotas) - sum(q.designated for q in quotas)])
+    _sheet(wb, _("名额与确定"), meta, [_("县（区）"), _("名额"), _("已确定"), _("差额")], rows)
+    _sheet(wb, _("试点示范村"), meta, [_("代码"), _("村"), _("乡镇（街道）")],
+           [[v.code, v.name, v.parent.name if v.parent else ""] for v in villages])
+    return _save(wb)
