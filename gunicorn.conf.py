@@ -1,7 +1,8 @@
 """Gunicorn settings for a county server: ``gunicorn -c gunicorn.conf.py wsgi:app``.
 
 See docs/deployment.md. Values can be changed through the environment (the systemd unit's
-EnvironmentFile): GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_THREADS, GUNICORN_TIMEOUT.
+EnvironmentFile): GUNICORN_BIND, GUNICORN_WORKERS, GUNICORN_THREADS, GUNICORN_TIMEOUT,
+GUNICORN_MAX_REQUESTS.
 
 Several worker processes run the app at once, which is safe because everything they share
 lives outside them: the database (PostgreSQL; SQLite works but serializes writes), the rate
@@ -24,8 +25,8 @@ keepalive = 5
 preload_app = False
 
 # Recycle workers now and then so memory stays flat over months of uptime.
-max_requests = 2000
-max_requests_jitter = 200
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))  # 0: never
+max_requests_jitter = max_requests // 10
 
 # Trust X-Forwarded-* only from nginx on this machine (the app itself: PROXY_COUNT=1).
 forwarded_allow_ips = "127.0.0.1"

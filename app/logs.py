@@ -17,6 +17,15 @@ _HANDLER_MARK = "_points_handler"
 _TOKEN = re.compile(r"^/h/([A-Za-z0-9_-]{1,6})[A-Za-z0-9_-]*")
 
 
+_TOKEN_ANYWHERE = re.compile(r"(/h/[A-Za-z0-9_-]{6})[A-Za-z0-9_-]{10,}")
+
+
+def redact_text(text: str) -> str:
+    """``text`` with every door-plate token in it cut short (for messages that quote a URL,
+    like Flask's "Exception on /h/<token> [GET]" or the development server's request lines)."""
+    return _TOKEN_ANYWHERE.sub(lambda m: m.group(1) + "…", text)
+
+
 def redact_path(path: str) -> str:
     """``path`` with a door-plate token cut to its first six characters: the whole token is a
     key to the household's page and does not belong in logs ("/h/AbCdEf…/notice")."""
@@ -25,9 +34,12 @@ def redact_path(path: str) -> str:
 
 class _RequestContext(logging.Filter):
     """Adds the request's client address, method, path and user id to every record (unless
-    the record carries its own)."""
+    the record carries its own), and cuts door-plate tokens short in the message."""
 
     def filter(self, record):
+        message = record.getMessage()
+        if "/h/" in message:
+            record.msg, record.args = redact_text(message), None
         if has_request_context():
             from flask_login import current_user
             context = {"client": request.remote_addr, "method": request.method,

@@ -241,3 +241,20 @@ def test_first_admin_and_password_recovery_from_the_command_line(app, world):
         "username": "chief", "password": "fresh-pass-1"}).status_code == 302
     assert runner.invoke(args=["users", "create", "x", "--region", "nope",
                                "--name", "x"]).exit_code == 2
+
+
+def test_error_and_server_lines_do_not_carry_a_whole_token():
+    """Flask logs "Exception on <path>", the development server logs request lines: the
+    handler cuts door-plate tokens short in any message."""
+    token = "Zz09_-" + "k" * 37
+    stream = io.StringIO()
+    handler = make_handler("json", stream)
+    logger = logging.getLogger("test.redaction")
+    logger.addHandler(handler)
+    try:
+        logger.error(f"Exception on /h/{token}/notice [GET]")
+        logger.info('%s - - "GET %s HTTP/1.1" 200 -', "127.0.0.1", f"/h/{token}")
+    finally:
+        logger.removeHandler(handler)
+    text = stream.getvalue()
+    assert token not in text and text.count("/h/Zz09_-…") == 2

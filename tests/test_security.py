@@ -435,3 +435,23 @@ def test_villager_submissions_are_limited_per_household(app, world, monkeypatch)
              for _ in range(3)]
     assert codes == [200, 200, 429]
     assert client.post(a2 + "/report", data={"description": "x"}).status_code == 200
+
+
+def test_unknown_usernames_cost_a_password_check_too(app, world, monkeypatch):
+    """No telling existing usernames from unknown ones by the time a refusal takes."""
+    import app.accounts.credentials as cred
+    checked = []
+    real = cred.check_password_hash
+    monkeypatch.setattr(cred, "check_password_hash",
+                        lambda h, p: checked.append(p) or real(h, p))
+    _post_login(app.test_client(), "no-such-user", "guess-123")
+    assert checked == ["guess-123"]
+
+
+def test_every_door_plate_route_is_guarded(app):
+    """A route under /h/<token> without @qr_capability would let guessing bypass the limits
+    and the logs (and leak the token through Referer): none may be missing it."""
+    unguarded = [rule.rule for rule in app.url_map.iter_rules()
+                 if rule.rule.startswith("/h/")
+                 and not getattr(app.view_functions[rule.endpoint], "qr_capability", False)]
+    assert unguarded == []

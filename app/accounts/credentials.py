@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.login_state import LoginState
 from app.accounts.models import User
@@ -85,6 +86,18 @@ class LoginResult:
     minutes: int = 0
 
 
+_DUMMY_HASHES = {}
+
+
+def _spend_a_hash(password) -> None:
+    """Check ``password`` against a throwaway hash made with the configured method, so an
+    unknown username takes as long to refuse as a known one with a wrong password."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_hex(8), method=method)
+    check_password_hash(_DUMMY_HASHES[method], password or "")
+
+
 def _minutes_left(until, now) -> int:
     return max(1, math.ceil((until - now).total_seconds() / 60))
 
@@ -99,6 +112,7 @@ def attempt_login(username: str, password: str) -> LoginResult:
     username = (username or "").strip()
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
+        _spend_a_hash(password)  # as long as a wrong password: no telling names apart
         log_event("login_failed", reason="unknown_user")
         return LoginResult(error="invalid")
     state = login_state(user, for_update=True)
