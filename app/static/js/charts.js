@@ -15,10 +15,13 @@
         name: s.name,
         type: spec.kind === "line" ? "line" : "bar",
         data: s.values.map(Number),
+        barMaxWidth: 32,
         label: horizontal ? { show: true, position: "right" } : undefined
       };
     });
-    var category = { type: "category", data: spec.labels, axisLabel: { interval: 0, hideOverlap: true } };
+    var many = !horizontal && spec.labels.length > 6;
+    var category = { type: "category", data: spec.labels,
+                     axisLabel: { interval: 0, rotate: many ? 35 : 0 } };
     var value = { type: "value", axisLabel: { formatter: "{value}" + (spec.unit || "") } };
     if (horizontal) {
       category.inverse = true;
