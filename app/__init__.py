@@ -83,6 +83,8 @@ def create_app(config=None):
     from app.ops.views import bp as ops_bp
     app.register_blueprint(users_bp)
     app.register_blueprint(ops_bp)
+    from app.rewards.views import bp as rewards_bp
+    app.register_blueprint(rewards_bp)
     from app.reports.views import bp as reports_bp
     app.register_blueprint(reports_bp)
 

@@ -9,3 +9,5 @@ from app.evidence.models import Evidence  # noqa: F401
 from app.review.models import Objection, SelfReport  # noqa: F401
 from app.scoring.models import (EntryTransition, HouseholdBalance, LedgerChain,  # noqa: F401
                                 LedgerEntry, VillageSettings)
+from app.rewards.models import (Redemption, RedemptionLine, Reward, RewardSettings,  # noqa: F401
+                                StockMovement)

@@ -32,12 +32,26 @@ def _ids(world):
     db.session.add(objection)
     report = submit_self_report(world["hh"]["a1"], item_id=item(v, "红白喜事简办").id,
                                 deed_date=entry.deed_date, description="好事")
+    rewards = _reward_ids(world)
     db.session.commit()
     return {"village_id": v.id, "region_id": v.id, "household_id": world["hh"]["a1"].id,
             "entry_id": entry.id, "group": world["g_a1"].id,
             "user_id": world["users"]["scorer"].id, "evidence_id": photo.id,
             "objection_id": objection.id, "report_id": report.id,
-            "token": derive_token(world["hh"]["a1"].qr_nonce)}
+            "token": derive_token(world["hh"]["a1"].qr_nonce), **rewards}
+
+
+def _reward_ids(world):
+    """A reward of village A and a redemption of it by household a2 (issue 6)."""
+    from app.rewards.services import add_reward, redeem, stock_in
+    v = world["village_a"]
+    post_entry(household=world["hh"]["a2"], item_id=item(v, "红白喜事简办").id,
+               deed_date=__import__("datetime").date(2026, 11, 2),
+               recorded_by=world["users"]["scorer"])
+    reward = add_reward(village=v, name="大米", points_price="1", unit="袋")
+    stock_in(reward, quantity=5)
+    redemption = redeem(household=world["hh"]["a2"], basket={reward.id: 1}, by_user=None)
+    return {"reward_id": reward.id, "redemption_id": redemption.id}
 
 
 def _png():
@@ -137,6 +151,29 @@ MATRIX = {
     "villager.notice": ("public", lambda i: url_for("villager.notice", token=i["token"])),
     "villager.report": ("public", lambda i: url_for("villager.report", token=i["token"])),
     "villager.rules": ("public", lambda i: url_for("villager.rules", token=i["token"])),
+    # points supermarket (issue 6)
+    "rewards.catalogue": ("scoped", lambda i: url_for("rewards.catalogue",
+                                                      village_id=i["village_id"])),
+    "rewards.report": ("scoped", lambda i: url_for("rewards.report",
+                                                   village_id=i["village_id"])),
+    "rewards.report_xlsx": ("scoped", lambda i: url_for("rewards.report_xlsx",
+                                                        village_id=i["village_id"])),
+    "rewards.receipt": ("scoped", lambda i: url_for("rewards.receipt",
+                                                    redemption_id=i["redemption_id"])),
+    "rewards.counter": ("scoped+redeem", lambda i: url_for("rewards.counter",
+                                                           village_id=i["village_id"])),
+    "rewards.basket": ("scoped+redeem", lambda i: url_for("rewards.basket",
+                                                          household_id=i["household_id"])),
+    "rewards.new": ("scoped+manage_rewards", lambda i: url_for("rewards.new",
+                                                               village_id=i["village_id"])),
+    "rewards.edit": ("scoped+manage_rewards", lambda i: url_for("rewards.edit",
+                                                                reward_id=i["reward_id"])),
+    "rewards.stock": ("scoped+manage_rewards", lambda i: url_for("rewards.stock",
+                                                                 reward_id=i["reward_id"])),
+    "rewards.cancel": ("scoped+manage_rewards",
+                       lambda i: url_for("rewards.cancel", redemption_id=i["redemption_id"])),
+    "rewards.settings": ("scoped+manage_rewards",
+                         lambda i: url_for("rewards.settings", village_id=i["village_id"])),
     "villager.object_entry": ("public", lambda i: url_for("villager.object_entry",
                                                           token=i["token"],
                                                           entry_id=i["entry_id"])),

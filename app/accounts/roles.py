@@ -10,6 +10,11 @@ Role -> the region level it is held at, and its permissions:
 - system_admin (系统管理员): everything, city-wide, including every account.
 - ``reports`` (roll-ups and the pilot registry of the region): township auditors, county and
   city officials, system admins.
+- ``redeem`` (serve the points-supermarket counter): village scorers, village admins, system
+  admins. The supermarket shelf is in the village office and the cadres who score usually
+  keep it on its opening days, so scorers may redeem; ``manage_rewards`` (catalogue, stock,
+  opening days, cancelling a redemption) stays with village and system admins, so the person
+  at the counter cannot also refund or adjust stock.
 
 Who may manage which accounts (create, reset password, deactivate) is in
 ``accounts.manage``: a system admin any account in its region, a village admin the scorers
@@ -18,15 +23,16 @@ of its own village.
 from flask_babel import lazy_gettext as _l
 
 ROLES = {
-    "village_scorer": {"level": "village", "perms": {"view", "score"}},
+    "village_scorer": {"level": "village", "perms": {"view", "score", "redeem"}},
     "village_admin": {"level": "village",
-                      "perms": {"view", "score", "review", "manage_households", "manage_users"}},
+                      "perms": {"view", "score", "review", "manage_households", "manage_users",
+                                "redeem", "manage_rewards"}},
     "township_auditor": {"level": "township", "perms": {"view", "reports"}},
     "county_official": {"level": "county", "perms": {"view", "reports"}},
     "city_official": {"level": "city", "perms": {"view", "reports"}},
     "system_admin": {"level": "city",
                      "perms": {"view", "score", "review", "manage_households", "manage_users",
-                               "admin", "reports"}},
+                               "redeem", "manage_rewards", "admin", "reports"}},
 }
 
 ROLE_LABELS = {

@@ -11,6 +11,7 @@ from app.households.models import Household
 from app.households.qr import token_hash
 from app.public.masking import mask_name
 from app.review import queries as review_q
+from app.rewards import queries as rewards_q
 from app.review.services import confirm_due
 from app.scoring import queries as ledger
 from app.scoring.periods import local_today, month_period
@@ -41,4 +42,5 @@ def household(token):
         month=month, month_points=ledger.period_points(household.id, month),
         rank=rank, out_of=out_of, entries=ledger.recent_entries(household.id, 15),
         objections=review_q.household_objections(household.id),
-        reports=review_q.household_reports(household.id), token=token)
+        reports=review_q.household_reports(household.id), token=token,
+        redemptions=rewards_q.household_redemptions(household.id, 10))

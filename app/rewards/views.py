@@ -1,0 +1,326 @@
+"""Points supermarket pages (thin: the services do the work, each request commits once).
+
+Catalogue, report and receipts: anyone whose scope holds the village. The counter (find a
+household, build a basket, confirm): permission ``redeem``. Catalogue edits, stock, opening
+days and cancellations: permission ``manage_rewards``.
+"""
+import io
+import re
+from datetime import date, timedelta
+from urllib.parse import quote
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from app.accounts.access import require, scope
+from app.evidence.forms import photo_id, photo_or_form_error
+from app.extensions import db
+from app.households import queries as hh_q
+from app.i18n import refusal_text
+from app.points import fmt_points
+from app.regions.queries import get_scoped_or_404
+from app.rewards import queries, services
+from app.rewards.forms import (AdjustForm, CancelForm, RedeemForm, RewardForm, SettingsForm,
+                               StockInForm)
+from app.rewards.models import Redemption, Reward
+from app.rules.engine import Refusal
+from app.scoring.periods import local_today, month_period
+
+bp = Blueprint("rewards", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_TOKEN_IN_URL = re.compile(r"/h/([A-Za-z0-9_\-]{20,64})")
+
+
+@bp.route("/villages/<int:village_id>/rewards")
+@login_required
+def catalogue(village_id):
+    """The village's catalogue with stock, low-stock alerts and the latest redemptions."""
+    village = hh_q.village_or_404(village_id, scope())
+    return render_template(
+        "rewards/catalogue.html", village=village, rewards=queries.catalogue(village.id),
+        low=queries.low_stock(village.id), recent=queries.village_redemptions(village.id, 20),
+        settings=services.settings_of(village.id),
+        rate=queries.points_per_yuan(village.id))
+
+
+def _save_reward(form, village, reward=None):
+    """Create or update a reward from ``form``; returns it, or None after a refusal (the
+    message is put on the form)."""
+    try:
+        pid = photo_id(form.photo, village.id)
+        fields = dict(name=form.name.data, points_price=form.points_price.data,
+                      unit=form.unit.data, category=form.category.data,
+                      low_stock_at=form.low_stock_at.data)
+        if reward is None:
+            reward = services.add_reward(village=village, is_goods=form.kind.data == "goods",
+                                         photo_id=pid, **fields)
+            if not form.active.data:
+                services.update_reward(reward, active=False, **fields)
+        else:
+            services.update_reward(reward, active=form.active.data, photo_id=pid, **fields)
+        db.session.commit()
+        return reward
+    except Refusal as exc:
+        db.session.rollback()
+        if exc.code == "bad_points":
+            form.points_price.errors = [refusal_text(exc)]
+        elif exc.code == "name_required":
+            form.name.errors = [refusal_text(exc)]
+        else:
+            form.form_errors.append(photo_or_form_error(exc, form.photo) or "")
+        return None
+
+
+@bp.route("/villages/<int:village_id>/rewards/new", methods=["GET", "POST"])
+@require("manage_rewards")
+def new(village_id):
+    """Add an item to the catalogue."""
+    village = hh_q.village_or_404(village_id, scope())
+    form = RewardForm()
+    if form.validate_on_submit():
+        reward = _save_reward(form, village)
+        if reward is not None:
+            flash(_("已添加：%(name)s", name=reward.name), "success")
+            if reward.is_goods:
+                return redirect(url_for("rewards.stock", reward_id=reward.id))
+            return redirect(url_for("rewards.catalogue", village_id=village.id))
+    return render_template("rewards/edit.html", village=village, form=form, reward=None)
+
+
+@bp.route("/rewards/<int:reward_id>/edit", methods=["GET", "POST"])
+@require("manage_rewards")
+def edit(reward_id):
+    """Change an item's name, price, unit, category, alert level, photo or active flag."""
+    reward = get_scoped_or_404(Reward, reward_id, "village_id", scope())
+    form = RewardForm(obj=reward)
+    if not form.is_submitted():
+        form.points_price.data = fmt_points(reward.points_price, sign=False)
+        form.kind.data = "goods" if reward.is_goods else "service"
+    if form.validate_on_submit():
+        if _save_reward(form, reward.village, reward) is not None:
+            flash(_("已保存：%(name)s", name=reward.name), "success")
+            return redirect(url_for("rewards.catalogue", village_id=reward.village_id))
+    return render_template("rewards/edit.html", village=reward.village, form=form,
+                           reward=reward)
+
+
+@bp.route("/rewards/<int:reward_id>/stock", methods=["GET", "POST"])
+@require("manage_rewards")
+def stock(reward_id):
+    """A reward's stock: stock-in and adjustment forms, and every movement."""
+    reward = get_scoped_or_404(Reward, reward_id, "village_id", scope())
+    in_form, adj_form = StockInForm(prefix="in"), AdjustForm(prefix="adj")
+    action = request.form.get("action")
+    form_error = None
+    form = in_form if action == "stock_in" else adj_form if action == "adjust" else None
+    if form is not None and form.validate_on_submit():
+        try:
+            if form is in_form:
+                services.stock_in(reward, quantity=in_form.quantity.data,
+                                  supplier=in_form.supplier.data,
+                                  cost_yuan=in_form.cost_yuan.data, by_user=current_user)
+            else:
+                services.adjust_stock(reward, delta=adj_form.delta.data,
+                                      reason=adj_form.reason.data, by_user=current_user)
+            db.session.commit()
+            flash(_("已记录，现有库存 %(n)s%(unit)s", n=reward.stock, unit=reward.unit),
+                  "success")
+            return redirect(url_for("rewards.stock", reward_id=reward.id))
+        except Refusal as exc:
+            db.session.rollback()
+            db.session.refresh(reward)
+            if exc.code == "bad_cost":
+                in_form.cost_yuan.errors = [refusal_text(exc)]
+            else:
+                form_error = refusal_text(exc)
+    return render_template("rewards/stock.html", reward=reward, in_form=in_form,
+                           adj_form=adj_form, form_error=form_error,
+                           movements=queries.movements(reward.id))
+
+
+@bp.route("/villages/<int:village_id>/counter")
+@require("redeem")
+def counter(village_id):
+    """The counter: find a household by house number, name, pinyin initials or the link of
+    its door-plate QR code (a scanner types it into the search box)."""
+    village = hh_q.village_or_404(village_id, scope())
+    q = (request.args.get("q") or "").strip()
+    found = _TOKEN_IN_URL.search(q)
+    if found:
+        household = hh_q.household_for_token(found.group(1))
+        if household is not None and household.village_id == village.id:
+            return redirect(url_for("rewards.basket", household_id=household.id))
+        return render_template("rewards/counter.html", village=village, q="", households=[],
+                               qr_unknown=True)
+    households = db.session.execute(hh_q.search_stmt(village.id, q).limit(30)).unique() \
+        .scalars().all() if q else []
+    return render_template("rewards/counter.html", village=village, q=q,
+                           households=households, qr_unknown=False)
+
+
+def _basket_from(form_data, rewards) -> dict:
+    """{reward id: quantity} from the posted ``q<id>`` fields (blank or 0 left out); a
+    quantity that is not a whole number counts as a bad quantity (-1)."""
+    basket = {}
+    for r in rewards:
+        raw = (form_data.get(f"q{r.id}") or "").strip()
+        if not raw:
+            continue
+        basket[r.id] = int(raw) if raw.isdigit() else -1
+    return basket
+
+
+@bp.route("/counter/<int:household_id>", methods=["GET", "POST"])
+@require("redeem")
+def basket(household_id):
+    """Build a basket for a household and confirm it once: one spend entry, stock taken."""
+    household = hh_q.household_or_404(household_id, scope())
+    rewards = queries.catalogue(household.village_id, active_only=True)
+    form = RedeemForm()
+    form_error = None
+    try:
+        services.check_window(household.village_id)
+        closed = None
+    except Refusal as exc:
+        closed = refusal_text(exc)
+    if household.status != "active":
+        closed = _("该户已迁出或合并，不能兑换")
+    if form.validate_on_submit() and closed is None:
+        try:
+            redemption = services.redeem(household=household,
+                                         basket=_basket_from(request.form, rewards),
+                                         by_user=current_user,
+                                         idempotency_key=form.idempotency_key.data)
+            db.session.commit()
+            flash(_("兑换成功，共 %(p)s 分", p=fmt_points(redemption.total_points, sign=False)),
+                  "success")
+            return redirect(url_for("rewards.receipt", redemption_id=redemption.id))
+        except Refusal as exc:
+            db.session.rollback()
+            form_error = refusal_text(exc)
+    elif request.method == "POST" and closed:
+        form_error = closed
+    db.session.refresh(household.balance)
+    return render_template("rewards/basket.html", household=household, rewards=rewards,
+                           form=form, form_error=form_error, closed=closed,
+                           posted=request.form if request.method == "POST" else {},
+                           history=queries.household_redemptions(household.id, 5))
+
+
+@bp.route("/redemptions/<int:redemption_id>")
+@login_required
+def receipt(redemption_id):
+    """The printable receipt of a redemption (小票)."""
+    redemption = get_scoped_or_404(Redemption, redemption_id, "village_id", scope())
+    return render_template("rewards/receipt.html", r=redemption,
+                           village=redemption.household.village)
+
+
+@bp.route("/redemptions/<int:redemption_id>/cancel", methods=["GET", "POST"])
+@require("manage_rewards")
+def cancel(redemption_id):
+    """Cancel a redemption with a reason: the points and the stock go back."""
+    redemption = get_scoped_or_404(Redemption, redemption_id, "village_id", scope())
+    form = CancelForm()
+    form_error = None
+    if redemption.status == "cancelled":
+        form_error = _("这笔兑换已经退还过")
+    elif form.validate_on_submit():
+        try:
+            services.cancel_redemption(redemption, reason=form.reason.data,
+                                       by_user=current_user,
+                                       idempotency_key=form.idempotency_key.data)
+            db.session.commit()
+            flash(_("已退还：积分和库存已恢复"), "success")
+            return redirect(url_for("rewards.receipt", redemption_id=redemption.id))
+        except Refusal as exc:
+            db.session.rollback()
+            form_error = refusal_text(exc)
+    return render_template("rewards/cancel.html", r=redemption, form=form,
+                           form_error=form_error)
+
+
+@bp.route("/villages/<int:village_id>/rewards/settings", methods=["GET", "POST"])
+@require("manage_rewards")
+def settings(village_id):
+    """The supermarket's opening days (days of the month)."""
+    village = hh_q.village_or_404(village_id, scope())
+    form = SettingsForm()
+    if not form.is_submitted():
+        form.open_days.data = services.settings_of(village.id).open_days
+    if form.validate_on_submit():
+        try:
+            services.set_open_days(village.id, form.open_days.data)
+            db.session.commit()
+            flash(_("已保存开放日"), "success")
+            return redirect(url_for("rewards.catalogue", village_id=village.id))
+        except Refusal as exc:
+            db.session.rollback()
+            form.open_days.errors = [refusal_text(exc)]
+    return render_template("rewards/settings.html", village=village, form=form)
+
+
+def _report_range():
+    """(start, end) local dates of the report: ``from``/``to`` (YYYY-MM) months, inclusive;
+    default the last 12 months."""
+    this = month_period(local_today())
+    def month(arg, default):
+        text = request.args.get(arg) or ""
+        try:
+            return date(int(text[:4]), int(text[5:7]), 1) if len(text) == 7 else default
+        except ValueError:
+            return default
+    start = month("from", date(this.start.year - 1, this.start.month, 1))
+    last = month("to", this.start)
+    end = month_period(last).end
+    if start >= end:
+        start = last
+    return start, end
+
+
+@bp.route("/villages/<int:village_id>/rewards/report")
+@login_required
+def report(village_id):
+    """Redemptions by day and month, top items, points and their value in yuan."""
+    village = hh_q.village_or_404(village_id, scope())
+    start, end = _report_range()
+    rate = queries.points_per_yuan(village.id)
+    return render_template("rewards/report.html", village=village, start=start, end=end,
+                           to_label=(end - timedelta(days=1)).strftime("%Y-%m"),
+                           data=queries.report(village.id, start, end, rate), rate=rate)
+
+
+@bp.route("/villages/<int:village_id>/rewards/report.xlsx")
+@login_required
+def report_xlsx(village_id):
+    """The report as an Excel workbook (sheets: by month, by day, top items)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    village = hh_q.village_or_404(village_id, scope())
+    start, end = _report_range()
+    rate = queries.points_per_yuan(village.id)
+    data = queries.report(village.id, start, end, rate)
+    wb = Workbook()
+    sheets = [(_("按月"), [_("月份"), _("兑换笔数"), _("积分")], data["by_month"]),
+              (_("按日"), [_("日期"), _("兑换笔数"), _("积分")], data["by_day"]),
+              (_("热门奖品"), [_("奖品"), _("单位"), _("数量"), _("积分")], data["top"])]
+    for i, (title, head, rows) in enumerate(sheets):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = title
+        ws.append(head)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append([str(v) if isinstance(v, date) else v for v in row])
+        ws.freeze_panes = "A2"
+    ws = wb.create_sheet(_("合计"))
+    ws.append([_("兑换笔数"), data["count"]])
+    ws.append([_("积分"), data["points"]])
+    ws.append([_("折合金额（元）"), data["yuan"] if data["yuan"] is not None else ""])
+    ws.append([_("进货金额（元）"), data["stock_in_yuan"]])
+    buf = io.BytesIO()
+    wb.save(buf)
+    name = f"{village.name}-积分超市-{start:%Y%m}-{end:%Y%m}.xlsx"
+    return Response(buf.getvalue(), mimetype=XLSX, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
