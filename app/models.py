@@ -11,3 +11,5 @@ from app.scoring.models import (EntryTransition, HouseholdBalance, LedgerChain, 
                                 LedgerEntry, VillageSettings)
 from app.rewards.models import (Redemption, RedemptionLine, Reward, RewardSettings,  # noqa: F401
                                 StockMovement)
+from app.reports.models import (CountyReview, PilotRound, PilotVillage,  # noqa: F401
+                                SelfAssessment, SpotCheck, SpotCheckFinding)

@@ -33,12 +33,13 @@ def _ids(world):
     report = submit_self_report(world["hh"]["a1"], item_id=item(v, "红白喜事简办").id,
                                 deed_date=entry.deed_date, description="好事")
     rewards = _reward_ids(world)
+    reports = _report_ids(world)
     db.session.commit()
     return {"village_id": v.id, "region_id": v.id, "household_id": world["hh"]["a1"].id,
             "entry_id": entry.id, "group": world["g_a1"].id,
             "user_id": world["users"]["scorer"].id, "evidence_id": photo.id,
             "objection_id": objection.id, "report_id": report.id,
-            "token": derive_token(world["hh"]["a1"].qr_nonce), **rewards}
+            "token": derive_token(world["hh"]["a1"].qr_nonce), **rewards, **reports}
 
 
 def _reward_ids(world):
@@ -53,6 +54,24 @@ def _reward_ids(world):
     redemption = redeem(household=world["hh"]["a2"], basket={reward.id: 1}, by_user=None)
     return {"reward_id": reward.id, "redemption_id": redemption.id}
 
+
+def _report_ids(world):
+    """Village A as a pilot of a round covering this year, with its plan, and a city
+    spot-check drawn in it (issue 7)."""
+    from datetime import date
+
+    from app.reports import services as reports
+    from app.scoring.periods import local_today
+    year = local_today().year
+    rnd = reports.add_round(name="access", starts_on=date(year, 1, 1),
+                            ends_on=date(year, 12, 31))
+    pilot = reports.register_pilot(world["village_a"], rnd, areas=["1", "4"])
+    reports.file_plan(pilot, filename="plan.pdf", content_type="application/pdf",
+                      data=b"%PDF-1.4", filed_on=local_today(),
+                      by_user=world["users"]["county"])
+    check = reports.draw_spot_check(world["village_a"], year, village_count=1, entry_count=1,
+                                    by_user=world["users"]["city"], seed="access")
+    return {"year": year, "check_id": check.id}
 
 def _png():
     import io
@@ -147,6 +166,24 @@ MATRIX = {
                                                            region_id=i["region_id"])),
     "reports.pilots_xlsx": ("scoped+reports", lambda i: url_for("reports.pilots_xlsx",
                                                                 region_id=i["region_id"])),
+    "reports.pilot": ("scoped+reports", lambda i: url_for("reports.pilot",
+                                                          village_id=i["village_id"])),
+    "reports.pilot_edit": ("scoped+manage_pilots", lambda i: url_for(
+        "reports.pilot_edit", village_id=i["village_id"])),
+    "reports.plan_document": ("scoped+reports", lambda i: url_for(
+        "reports.plan_document", village_id=i["village_id"])),
+    "reports.evaluation": ("scoped+reports", lambda i: url_for(
+        "reports.evaluation", village_id=i["village_id"], year=i["year"])),
+    "reports.assess": ("scoped+assess", lambda i: url_for(
+        "reports.assess", village_id=i["village_id"], year=i["year"])),
+    "reports.review": ("scoped+review_county", lambda i: url_for(
+        "reports.review", village_id=i["village_id"], year=i["year"])),
+    "reports.board": ("scoped+reports", lambda i: url_for("reports.board",
+                                                          region_id=i["region_id"])),
+    "reports.spot_checks": ("scoped+spot_check", lambda i: url_for(
+        "reports.spot_checks", region_id=i["region_id"])),
+    "reports.spot_check": ("scoped+spot_check", lambda i: url_for(
+        "reports.spot_check", check_id=i["check_id"])),
     # the villager's side, by door-plate token (no login)
     "villager.notice": ("public", lambda i: url_for("villager.notice", token=i["token"])),
     "villager.report": ("public", lambda i: url_for("villager.report", token=i["token"])),

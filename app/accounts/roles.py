@@ -9,7 +9,9 @@ Role -> the region level it is held at, and its permissions:
 - county_official / city_official (县级/市级): read roll-ups and ledgers below them.
 - system_admin (系统管理员): everything, city-wide, including every account.
 - ``reports`` (roll-ups and the pilot registry of the region): township auditors, county and
-  city officials, system admins.
+  city officials, system admins. The yearly evaluation's sign-offs: ``assess`` (township
+  self-assessment) for township auditors, ``review_county`` and ``manage_pilots`` (content
+  areas, pilot plan) for county officials, ``spot_check`` for city officials.
 - ``redeem`` (serve the points-supermarket counter): village scorers, village admins, system
   admins. The supermarket shelf is in the village office and the cadres who score usually
   keep it on its opening days, so scorers may redeem; ``manage_rewards`` (catalogue, stock,
@@ -27,9 +29,10 @@ ROLES = {
     "village_admin": {"level": "village",
                       "perms": {"view", "score", "review", "manage_households", "manage_users",
                                 "redeem", "manage_rewards"}},
-    "township_auditor": {"level": "township", "perms": {"view", "reports"}},
-    "county_official": {"level": "county", "perms": {"view", "reports"}},
-    "city_official": {"level": "city", "perms": {"view", "reports"}},
+    "township_auditor": {"level": "township", "perms": {"view", "reports", "assess"}},
+    "county_official": {"level": "county",
+                        "perms": {"view", "reports", "review_county", "manage_pilots"}},
+    "city_official": {"level": "city", "perms": {"view", "reports", "spot_check"}},
     "system_admin": {"level": "city",
                      "perms": {"view", "score", "review", "manage_households", "manage_users",
                                "redeem", "manage_rewards", "admin", "reports"}},

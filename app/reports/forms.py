@@ -1,8 +1,12 @@
-"""The period chooser of the roll-up page (a GET form, no CSRF token: it changes nothing)."""
+"""Forms of the reports pages: the period chooser (a GET form without CSRF token: it
+changes nothing), the pilot registry and the three evaluation steps."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField
-from wtforms.validators import Optional
+from flask_wtf.file import FileField
+from wtforms import (DateField, IntegerField, RadioField, SelectField, SelectMultipleField,
+                     StringField, TextAreaField)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 
 class PeriodForm(FlaskForm):
@@ -14,3 +18,67 @@ class PeriodForm(FlaskForm):
 
     start = DateField(_l("自"), validators=[Optional()])
     end = DateField(_l("止（含）"), validators=[Optional()])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class PilotForm(FlaskForm):
+    """A pilot village's round, content areas (two or three of six) and pilot plan."""
+
+    round_id = SelectField(_l("试点轮次"), coerce=int)
+    areas = MultiCheckboxField(_l("试点示范内容（选 2 到 3 项）"))
+    plan = FileField(_l("试点示范方案（文件）"))
+    filed_on = DateField(_l("方案备案日期"), validators=[Optional()])
+
+
+class AssessmentForm(FlaskForm):
+    """The township's self-assessment of a pilot village."""
+
+    work_done = TextAreaField(_l("主要做法"), validators=[DataRequired(), Length(max=5000)])
+    results = TextAreaField(_l("取得成效"), validators=[DataRequired(), Length(max=5000)])
+    problems = TextAreaField(_l("存在问题"), validators=[DataRequired(), Length(max=5000)])
+    next_steps = TextAreaField(_l("下一步打算"), validators=[DataRequired(), Length(max=5000)])
+    self_score = StringField(_l("自评分（0-100）"), validators=[DataRequired()])
+    attachment = FileField(_l("附件（可不传）"))
+    correction_reason = TextAreaField(_l("修改原因（修改已提交的自评时必填）"),
+                                      validators=[Optional(), Length(max=2000)])
+
+
+class ReviewForm(FlaskForm):
+    """The county's review of the latest self-assessment."""
+
+    decision = RadioField(_l("复核结论"), choices=[("accepted", _l("通过")),
+                                                  ("returned", _l("退回乡镇"))],
+                          validators=[DataRequired()])
+    score = StringField(_l("复核得分（通过时填写，0-100）"), validators=[Optional()])
+    comments = TextAreaField(_l("复核意见或退回理由"), validators=[DataRequired(),
+                                                               Length(max=5000)])
+    correction_reason = TextAreaField(_l("修改原因（修改已提交的复核时必填）"),
+                                      validators=[Optional(), Length(max=2000)])
+
+
+class DrawForm(FlaskForm):
+    """The city's random draw: how many villages, how many entries in each, and the seed
+    (blank: a fresh random one, recorded)."""
+
+    village_count = IntegerField(_l("抽查村数"), default=3,
+                                 validators=[DataRequired(), NumberRange(1, 100)])
+    entry_count = IntegerField(_l("每村抽查记录数"), default=10,
+                               validators=[DataRequired(), NumberRange(1, 100)])
+    seed = StringField(_l("随机种子（可不填）"), validators=[Optional(), Length(max=64)])
+
+
+class FindingForm(FlaskForm):
+    """A finding on a drawn village or entry."""
+
+    target = SelectField(_l("对象"))
+    verdict = RadioField(_l("结论"), choices=[("ok", _l("属实")), ("problem", _l("有问题"))],
+                         validators=[DataRequired()])
+    text = TextAreaField(_l("抽查情况"), validators=[DataRequired(), Length(max=5000)])
+    supersedes = IntegerField(_l("更正第几条结果（编号，可不填）"), validators=[Optional()])
+    correction_reason = TextAreaField(_l("更正原因"), validators=[Optional(), Length(max=2000)])

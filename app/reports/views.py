@@ -1,14 +1,27 @@
-"""Roll-up and pilot-registry pages (read-only) and their Excel exports. Every region is
-looked up within the user's scope (404 outside it); the ``reports`` permission is needed."""
+"""Roll-up and pilot-registry pages and their Excel exports, and the yearly evaluation's
+three steps. Every region is looked up within the user's scope (404 outside it); reading
+needs ``reports``; the steps need ``assess``, ``review_county``, ``spot_check`` and
+``manage_pilots``. One commit per request."""
+import json
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, render_template, request
+from flask import (Blueprint, Response, abort, flash, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
 
 from app.accounts.access import require, scope
-from app.regions.queries import region_or_404
-from app.reports import charts, exports, queries
-from app.reports.forms import PeriodForm
+from app.extensions import db
+from app.regions.models import Region
+from app.regions.queries import get_scoped_or_404, region_or_404
+from app.reports import charts, exports, queries, services
+from app.reports.forms import (AssessmentForm, DrawForm, FindingForm, PeriodForm, PilotForm,
+                               ReviewForm)
+from app.reports.models import (CONTENT_AREAS, PilotRound, SelfAssessment, SpotCheck,
+                                SpotCheckFinding)
+from app.scoring.models import LedgerEntry
 from app.reports.periods import parse_period, quarter_period, year_period
 from app.scoring.periods import local_today, month_period
 
@@ -97,3 +110,263 @@ def pilots_xlsx(region_id):
     data = exports.pilots_xlsx(region, queries.pilot_quotas(region),
                                queries.pilot_villages(region))
     return _xlsx(data, f"试点示范村-{region.name}.xlsx")
+
+
+# --- the pilot registry and the yearly evaluation -------------------------------------------
+
+def _village_or_404(village_id):
+    village = region_or_404(village_id, scope())
+    if village.level != "village":
+        abort(404)
+    return village
+
+
+def _year_or_404(year: int) -> int:
+    if not 2000 <= year <= 2099:
+        abort(404)
+    return year
+
+
+def _refused(err: services.Refusal):
+    flash(str(err.message), "danger")
+
+
+@bp.route("/pilots/village/<int:village_id>")
+@require("reports")
+def pilot(village_id):
+    """A village's pilot record: round, content areas, plan, and its evaluations by year."""
+    village = _village_or_404(village_id)
+    found = services.pilot_for(village)
+    years = []
+    if found is not None:
+        for year in found.round.years():
+            a = services.latest_assessment(found, year)
+            years.append((year, a, services.latest_review(a)))
+    return render_template("reports/pilot.html", village=village, pilot=found, years=years,
+                           areas=CONTENT_AREAS)
+
+
+@bp.route("/pilots/village/<int:village_id>/edit", methods=["GET", "POST"])
+@require("manage_pilots")
+def pilot_edit(village_id):
+    """Designate a village as a pilot of a round, choose its content areas, file its plan."""
+    village = _village_or_404(village_id)
+    services.first_round()
+    rounds = db.session.execute(select(PilotRound).order_by(PilotRound.starts_on)
+                                ).scalars().all()
+    found = services.pilot_for(village)
+    form = PilotForm(obj=None)
+    form.round_id.choices = [(r.id, r.name) for r in rounds]
+    form.areas.choices = [(k, str(v)) for k, v in CONTENT_AREAS.items()]
+    if request.method == "GET" and found is not None:
+        form.round_id.data, form.areas.data = found.round_id, found.area_codes
+        form.filed_on.data = found.plan_filed_on
+    if form.validate_on_submit():
+        rnd = db.session.get(PilotRound, form.round_id.data)
+        try:
+            saved = services.register_pilot(village, rnd, areas=form.areas.data or [])
+            upload = request.files.get("plan")
+            if upload and upload.filename:
+                services.file_plan(saved, filename=upload.filename,
+                                   content_type=upload.mimetype,
+                                   data=upload.read(services.MAX_PLAN_BYTES + 1),
+                                   filed_on=form.filed_on.data or local_today(),
+                                   by_user=current_user)
+        except services.Refusal as err:
+            db.session.rollback()
+            _refused(err)
+        else:
+            db.session.commit()
+            flash(_("已保存"), "success")
+            return redirect(url_for("reports.pilot", village_id=village.id))
+    return render_template("reports/pilot_edit.html", village=village, form=form,
+                           pilot=found)
+
+
+@bp.route("/pilots/village/<int:village_id>/plan")
+@require("reports")
+def plan_document(village_id):
+    """The pilot plan document as uploaded."""
+    village = _village_or_404(village_id)
+    found = services.pilot_for(village)
+    if found is None or found.plan_data is None:
+        abort(404)
+    return Response(found.plan_data, mimetype="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.plan_filename)}"})
+
+
+def _evaluation_context(village, year):
+    found = services.pilot_for(village, year)
+    versions = []
+    if found is not None:
+        versions = db.session.execute(
+            select(SelfAssessment).where(SelfAssessment.pilot_id == found.id,
+                                         SelfAssessment.year == year)
+            .order_by(SelfAssessment.version)).scalars().all()
+    latest = versions[-1] if versions else None
+    return {"village": village, "year": year, "pilot": found, "versions": versions,
+            "latest": latest, "review": services.latest_review(latest),
+            "figure_labels": FIGURE_LABELS, "json": json}
+
+
+FIGURE_LABELS = [("households", _l("户数")), ("participating", _l("参与户数")),
+                 ("rate", _l("参与率（%）")), ("awarded", _l("加分")), ("deducted", _l("扣分")),
+                 ("average", _l("户均积分")), ("median", _l("积分中位数")),
+                 ("objections", _l("异议")), ("upheld", _l("异议成立")),
+                 ("redemptions", _l("兑换次数")), ("redeemed", _l("兑换积分"))]
+
+
+@bp.route("/evaluations/<int:village_id>/<int:year>")
+@require("reports")
+def evaluation(village_id, year):
+    """A pilot village's evaluation of one year: every signed-off version of the
+    self-assessment and of the county's review."""
+    village, year = _village_or_404(village_id), _year_or_404(year)
+    return render_template("reports/evaluation.html", **_evaluation_context(village, year))
+
+
+@bp.route("/evaluations/<int:village_id>/<int:year>/assess", methods=["GET", "POST"])
+@require("assess")
+def assess(village_id, year):
+    """The township's self-assessment, pre-filled with the village's roll-up for the year."""
+    village, year = _village_or_404(village_id), _year_or_404(year)
+    ctx = _evaluation_context(village, year)
+    form = AssessmentForm()
+    if request.method == "GET" and ctx["latest"] is not None:
+        for name in ("work_done", "results", "problems", "next_steps"):
+            getattr(form, name).data = getattr(ctx["latest"], name)
+        form.self_score.data = str(ctx["latest"].self_score)
+    if ctx["pilot"] is not None and form.validate_on_submit():
+        upload = request.files.get("attachment")
+        attachment = ((upload.filename, upload.read(services.MAX_PLAN_BYTES + 1))
+                      if upload and upload.filename else None)
+        try:
+            services.submit_assessment(
+                ctx["pilot"], year, work_done=form.work_done.data, results=form.results.data,
+                problems=form.problems.data, next_steps=form.next_steps.data,
+                self_score=form.self_score.data, by_user=current_user,
+                correction_reason=form.correction_reason.data, attachment=attachment)
+        except services.Refusal as err:
+            db.session.rollback()
+            _refused(err)
+        else:
+            db.session.commit()
+            flash(_("自评已提交，提交后不能修改"), "success")
+            return redirect(url_for("reports.evaluation", village_id=village.id, year=year))
+    figures = services.figures_of(village, year)
+    return render_template("reports/assess.html", form=form, figures=figures, **ctx)
+
+
+@bp.route("/evaluations/<int:village_id>/<int:year>/review", methods=["GET", "POST"])
+@require("review_county")
+def review(village_id, year):
+    """The county's review of the latest self-assessment: accept with a score, or return."""
+    village, year = _village_or_404(village_id), _year_or_404(year)
+    ctx = _evaluation_context(village, year)
+    form = ReviewForm()
+    if ctx["latest"] is not None and form.validate_on_submit():
+        try:
+            services.submit_review(ctx["latest"], decision=form.decision.data,
+                                   comments=form.comments.data, score=form.score.data,
+                                   by_user=current_user,
+                                   correction_reason=form.correction_reason.data)
+        except services.Refusal as err:
+            db.session.rollback()
+            _refused(err)
+        else:
+            db.session.commit()
+            flash(_("复核已提交，提交后不能修改"), "success")
+            return redirect(url_for("reports.evaluation", village_id=village.id, year=year))
+    return render_template("reports/review.html", form=form, **ctx)
+
+
+@bp.route("/evaluations/board/<int:region_id>")
+@require("reports")
+def board(region_id):
+    """Status board: per county, pilots, self-assessments submitted, reviews, and who has
+    not yet submitted, with the due dates of the year's round."""
+    region = region_or_404(region_id, scope())
+    year = request.args.get("year", local_today().year, type=int)
+    _year_or_404(year)
+    rnd = services.round_for_year(year)
+    pilots = []
+    for village in queries.pilot_villages(region):
+        found = services.pilot_for(village, year)
+        if found is not None:
+            a = services.latest_assessment(found, year)
+            pilots.append((village, a, services.latest_review(a)))
+    return render_template("reports/board.html", region=region, year=year, round=rnd,
+                           rows=services.status_rows(region, year), pilots=pilots)
+
+
+@bp.route("/spot-checks/<int:region_id>", methods=["GET", "POST"])
+@require("spot_check")
+def spot_checks(region_id):
+    """The city's spot-check draws of a year in a region, and a form to draw again."""
+    region = region_or_404(region_id, scope())
+    year = request.args.get("year", local_today().year, type=int)
+    _year_or_404(year)
+    form = DrawForm()
+    if form.validate_on_submit():
+        try:
+            check = services.draw_spot_check(region, year, village_count=form.village_count.data,
+                                             entry_count=form.entry_count.data,
+                                             seed=form.seed.data, by_user=current_user)
+        except services.Refusal as err:
+            db.session.rollback()
+            _refused(err)
+        else:
+            db.session.commit()
+            return redirect(url_for("reports.spot_check", check_id=check.id))
+    checks = db.session.execute(select(SpotCheck).where(SpotCheck.region_id == region.id,
+                                                        SpotCheck.year == year)
+                                .order_by(SpotCheck.id.desc())).scalars().all()
+    return render_template("reports/spot_checks.html", region=region, year=year, form=form,
+                           checks=checks)
+
+
+@bp.route("/spot-checks/check/<int:check_id>", methods=["GET", "POST"])
+@require("spot_check")
+def spot_check(check_id):
+    """One draw: its seed (redone and compared), the drawn villages and entries, and the
+    findings recorded on them."""
+    check = get_scoped_or_404(SpotCheck, check_id, "region_id", scope())
+    drawn = {int(k): v for k, v in json.loads(check.entries).items()}
+    villages = {r.id: r for r in db.session.execute(
+        select(Region).where(Region.id.in_(list(drawn)))).scalars()}
+    entry_ids = [e for ids in drawn.values() for e in ids]
+    entries = {e.id: e for e in db.session.execute(
+        select(LedgerEntry).where(LedgerEntry.id.in_(entry_ids))).scalars()} if entry_ids else {}
+    form = FindingForm()
+    form.target.choices = []
+    for vid, ids in drawn.items():
+        form.target.choices.append((f"v{vid}", villages[vid].name))
+        form.target.choices += [(f"e{vid}:{e}", f"{villages[vid].name} #{e}") for e in ids]
+    if form.validate_on_submit():
+        target = form.target.data
+        vid, _sep, eid = target[1:].partition(":")
+        prior = db.session.get(SpotCheckFinding, form.supersedes.data) \
+            if form.supersedes.data else None
+        if prior is not None and prior.spot_check_id != check.id:
+            prior = None
+        try:
+            services.record_finding(check, village_id=int(vid),
+                                    entry_id=int(eid) if eid else None,
+                                    verdict=form.verdict.data, text=form.text.data,
+                                    by_user=current_user, supersedes=prior,
+                                    correction_reason=form.correction_reason.data)
+        except services.Refusal as err:
+            db.session.rollback()
+            _refused(err)
+        else:
+            db.session.commit()
+            flash(_("抽查结果已记录"), "success")
+            return redirect(url_for("reports.spot_check", check_id=check.id))
+    return render_template("reports/spot_check.html", check=check, drawn=drawn,
+                           villages=villages, entries=entries, form=form,
+                           reproduced=services.redo_draw(check))
+
+
+from app.reports.cli import register as _register_cli  # noqa: E402
+
+_register_cli(bp)
