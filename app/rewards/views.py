@@ -139,7 +139,18 @@ def stock(reward_id):
                            movements=queries.movements(reward.id))
 
 
+def camera_allowed(view):
+    """Let this page (only) use the camera, for scanning door plates: Flask-Talisman's
+    per-view Permissions-Policy, the app's policy with ``camera=(self)``."""
+    options = dict(getattr(view, "talisman_view_options", {}))
+    options["permissions_policy"] = {"browsing-topics": "()", "camera": "(self)",
+                                     "microphone": "()", "geolocation": "()"}
+    view.talisman_view_options = options
+    return view
+
+
 @bp.route("/villages/<int:village_id>/counter")
+@camera_allowed
 @require("redeem")
 def counter(village_id):
     """The counter: find a household by house number, name, pinyin initials or the link of
