@@ -76,7 +76,8 @@ def rollup(region_id):
         "reports/rollup.html", r=r, form=form, period_args=_period_args(period),
         choices=_choices(period), header=exports.rollup_header(), row_name=exports.row_name,
         trend_chart=charts.trend_chart(r), category_chart=charts.category_chart(r),
-        ranking_chart=charts.ranking_chart(r) if r.ranking else None)
+        ranking_chart=charts.ranking_chart(r) if r.ranking else None,
+        quotas={q.county.id: q.designated for q in queries.pilot_quotas(region)})
 
 
 @bp.route("/rollups/<int:region_id>/export.xlsx")
