@@ -348,6 +348,7 @@ def test_admin_pages_stock_cancel_and_report(app, world, login):
     from openpyxl import load_workbook
     wb = load_workbook(io.BytesIO(xlsx.data))
     assert wb["热门奖品"]["A2"].value == "食用油" and wb["热门奖品"]["C2"].value == 2
+    assert [c.value for c in wb["按村民小组"][2]] == ["第一村民小组", 1, 9]
     resp = admin.post(f"/redemptions/{r.id}/cancel", data={"reason": "退货",
                                                            "idempotency_key": "c"})
     assert resp.status_code == 302 and _stock(oil.id) == 5

@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.households.models import Household
+from app.regions.models import Region
 from app.rewards.models import Redemption, RedemptionLine, Reward, StockMovement
 from app.scoring.periods import local_zone
 
@@ -64,7 +66,8 @@ def report(village_id: int, start: date, end: date, points_per_yuan=None) -> dic
     """Redemptions of the village with ``start`` <= day < ``end`` (cancelled ones excluded).
 
     Returns {"by_day": [(date, count, points)], "by_month": [(\"YYYY-MM\", count, points)],
-    "top": [(name, unit, quantity, points)] by quantity, "count": int, "points": Decimal,
+    "top": [(name, unit, quantity, points)] by quantity,
+    "by_group": [(villager group name, count, points)], "count": int, "points": Decimal,
     "yuan": Decimal or None (points / ``points_per_yuan`` of the rulebook, when set),
     "stock_in_yuan": Decimal (cost of the stock-ins in the interval)}.
     """
@@ -86,6 +89,13 @@ def report(village_id: int, start: date, end: date, points_per_yuan=None) -> dic
         .group_by(RedemptionLine.name, RedemptionLine.unit)
         .order_by(func.sum(RedemptionLine.quantity).desc(), RedemptionLine.name)
         .limit(10)).all()
+    groups = db.session.execute(
+        select(Region.name, func.count(Redemption.id), func.sum(Redemption.total_points))
+        .join(Household, Household.id == Redemption.household_id)
+        .join(Region, Region.id == Household.group_id)
+        .where(Redemption.village_id == village_id, Redemption.status == "done",
+               Redemption.day >= start, Redemption.day < end)
+        .group_by(Region.id, Region.name).order_by(Region.name)).all()
     total = sum((Decimal(p) for _, p in rows), Decimal(0))
     rate = Decimal(points_per_yuan) if points_per_yuan else None
     cost = db.session.scalar(
@@ -98,6 +108,7 @@ def report(village_id: int, start: date, end: date, points_per_yuan=None) -> dic
         "by_day": [(k, c, p) for k, (c, p) in sorted(by_day.items())],
         "by_month": [(k, c, p) for k, (c, p) in sorted(by_month.items())],
         "top": [(n, u, int(q), Decimal(p)) for n, u, q, p in top],
+        "by_group": [(n, int(c), Decimal(p)) for n, c, p in groups],
         "count": len(rows), "points": total,
         "yuan": (total / rate).quantize(Decimal("0.01")) if rate else None,
         "stock_in_yuan": Decimal(cost or 0).quantize(Decimal("0.01")),

@@ -305,7 +305,8 @@ def report(village_id):
 @bp.route("/villages/<int:village_id>/rewards/report.xlsx")
 @login_required
 def report_xlsx(village_id):
-    """The report as an Excel workbook (sheets: by month, by day, top items)."""
+    """The report as an Excel workbook (sheets: by month, by day, top items, by villager
+    group, totals)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     village = hh_q.village_or_404(village_id, scope())
@@ -315,7 +316,8 @@ def report_xlsx(village_id):
     wb = Workbook()
     sheets = [(_("按月"), [_("月份"), _("兑换笔数"), _("积分")], data["by_month"]),
               (_("按日"), [_("日期"), _("兑换笔数"), _("积分")], data["by_day"]),
-              (_("热门奖品"), [_("奖品"), _("单位"), _("数量"), _("积分")], data["top"])]
+              (_("热门奖品"), [_("奖品"), _("单位"), _("数量"), _("积分")], data["top"]),
+              (_("按村民小组"), [_("村民小组"), _("兑换笔数"), _("积分")], data["by_group"])]
     for i, (title, head, rows) in enumerate(sheets):
         ws = wb.active if i == 0 else wb.create_sheet()
         ws.title = title
