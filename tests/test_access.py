@@ -184,6 +184,10 @@ MATRIX = {
         "reports.spot_checks", region_id=i["region_id"])),
     "reports.spot_check": ("scoped+spot_check", lambda i: url_for(
         "reports.spot_check", check_id=i["check_id"])),
+    "reports.yearly_report": ("scoped+reports", lambda i: url_for(
+        "reports.yearly_report", region_id=i["region_id"], year=i["year"])),
+    "reports.yearly_report_xlsx": ("scoped+reports", lambda i: url_for(
+        "reports.yearly_report_xlsx", region_id=i["region_id"], year=i["year"])),
     # the villager's side, by door-plate token (no login)
     "villager.notice": ("public", lambda i: url_for("villager.notice", token=i["token"])),
     "villager.report": ("public", lambda i: url_for("villager.report", token=i["token"])),

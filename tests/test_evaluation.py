@@ -198,3 +198,25 @@ def test_round_commands(app, world):
     assert "2021-2022" in result.output and "2025-2026" in result.output
     bad = runner.invoke(args=["reports", "add-round", "x", "2026-01-01", "2025-01-01"])
     assert bad.exit_code != 0
+
+
+def test_yearly_report_page_and_workbook(app, world, login, pilot):
+    a = _assess(pilot, world)
+    services.submit_review(a, decision="accepted", score="91", comments="同意上报",
+                           by_user=world["users"]["county"])
+    db.session.commit()
+    county = login("county")
+    html = county.get(f"/evaluations/report/{world['county_a'].id}?year=2025").get_data(
+        as_text=True)
+    assert "斗门村委会" in html and "同意上报" in html and "开展积分评比" in html
+    assert 'data-action="print"' in html
+    resp = county.get(f"/evaluations/report/{world['county_a'].id}/export.xlsx?year=2025")
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+    wb = load_workbook(BytesIO(resp.data))
+    assert wb.sheetnames == ["评估进度", "试点示范村", "积分制汇总", "抽查结果"]
+    rows = list(wb["试点示范村"].iter_rows(values_only=True))
+    assert any(r and r[0] == "斗门村委会" and r[6] == "通过" and r[7] == 91 for r in rows)
+    assert login("county_b").get(
+        f"/evaluations/report/{world['county_a'].id}?year=2025").status_code == 404

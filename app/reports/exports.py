@@ -100,3 +100,35 @@ def pilots_xlsx(region, quotas: list, villages: list) -> bytes:
     _sheet(wb, _("试点示范村"), meta, [_("代码"), _("村"), _("乡镇（街道）")],
            [[v.code, v.name, v.parent.name if v.parent else ""] for v in villages])
     return _save(wb)
+
+
+def yearly_report_xlsx(report: dict) -> bytes:
+    """The yearly evaluation report as a workbook, one sheet per table of the printed
+    report (``services.yearly_report``)."""
+    from app.reports.models import CONTENT_AREAS
+    wb = Workbook()
+    meta = _meta(_("%(y)s 年度乡村治理试点示范评估情况", y=report["year"]), report["region"], None)
+    _sheet(wb, _("评估进度"), meta, [_("县（区）"), _("试点示范村"), _("已自评"), _("未提交"),
+                                    _("复核通过"), _("退回")],
+           [[r["county"].name, r["pilots"], r["assessed"], r["missing"], r["accepted"],
+             r["returned"]] for r in report["status"]])
+    rows = []
+    for p in report["pilots"]:
+        a, rv = p["assessment"], p["review"]
+        rows.append([p["village"].name, p["village"].parent.name if p["village"].parent else "",
+                     "、".join(str(CONTENT_AREAS[c]) for c in p["pilot"].area_codes),
+                     p["pilot"].plan_filed_on, a.version if a else None,
+                     a.self_score if a else None,
+                     (_("通过") if rv.decision == "accepted" else _("退回乡镇")) if rv else None,
+                     rv.score if rv else None, rv.comments if rv else None])
+    _sheet(wb, _("试点示范村"), meta, [_("村"), _("乡镇（街道）"), _("试点示范内容"), _("方案备案日期"),
+                                      _("自评版本"), _("自评分"), _("县级复核"), _("复核得分"),
+                                      _("复核意见或退回理由")], rows)
+    r = report["rollup"]
+    body = [rollup_cells(row, row_name(row)) for row in r.rows]
+    body.append(rollup_cells(r.total, _("合计")))
+    _sheet(wb, _("积分制汇总"), meta, rollup_header(), body)
+    _sheet(wb, _("抽查结果"), meta, [_("编号"), _("村"), _("记录"), _("结论"), _("抽查情况")],
+           [[f.id, f.village_id, f.entry_id, _("属实") if f.verdict == "ok" else _("有问题"),
+             f.text] for f in report["findings"]])
+    return _save(wb)

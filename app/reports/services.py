@@ -361,3 +361,24 @@ def status_rows(region: Region, year: int) -> list:
              "missing": pilots[c.id] - assessed.get(c.id, 0),
              "accepted": decisions.get((c.id, "accepted"), 0),
              "returned": decisions.get((c.id, "returned"), 0)} for c in counties]
+
+
+def yearly_report(region: Region, year: int) -> dict:
+    """What the county files with the city for ``year`` (one dict of tables): the status
+    per county, every pilot village's self-assessment and review, the region's roll-up for
+    the year, and the city's spot-check findings on villages of the region."""
+    from app.reports.queries import pilot_villages, rollup
+    pilots = []
+    for village in pilot_villages(region):
+        found = pilot_for(village, year)
+        if found is None:
+            continue
+        assessment = latest_assessment(found, year)
+        pilots.append({"village": village, "pilot": found, "assessment": assessment,
+                       "review": latest_review(assessment)})
+    findings = db.session.execute(
+        in_scope(select(SpotCheckFinding).join(SpotCheck), SpotCheckFinding.village_id, region)
+        .where(SpotCheck.year == year).order_by(SpotCheckFinding.id)).scalars().all()
+    return {"region": region, "year": year, "round": round_for_year(year),
+            "status": status_rows(region, year), "pilots": pilots,
+            "rollup": rollup(region, year_period(year)), "findings": findings}

@@ -371,3 +371,24 @@ def spot_check(check_id):
 from app.reports.cli import register as _register_cli  # noqa: E402
 
 _register_cli(bp)
+
+
+@bp.route("/evaluations/report/<int:region_id>")
+@require("reports")
+def yearly_report(region_id):
+    """The yearly evaluation report of a region, printable on A4."""
+    region = region_or_404(region_id, scope())
+    year = _year_or_404(request.args.get("year", local_today().year, type=int))
+    return render_template("reports/yearly_report.html", areas=CONTENT_AREAS,
+                           header=exports.rollup_header(), row_name=exports.row_name,
+                           today=local_today(), **services.yearly_report(region, year))
+
+
+@bp.route("/evaluations/report/<int:region_id>/export.xlsx")
+@require("reports")
+def yearly_report_xlsx(region_id):
+    """The yearly evaluation report as an Excel workbook, one sheet per table."""
+    region = region_or_404(region_id, scope())
+    year = _year_or_404(request.args.get("year", local_today().year, type=int))
+    data = exports.yearly_report_xlsx(services.yearly_report(region, year))
+    return _xlsx(data, f"试点示范评估-{region.name}-{year}.xlsx")
