@@ -360,3 +360,40 @@ def test_admin_pages_stock_cancel_and_report(app, world, login):
                                   data={f"q{oil.id}": "1"}).status_code == 404
     assert login("auditor").get(f"/counter/{world['hh']['a1'].id}").status_code == 403
     assert verify() == []
+
+
+def test_rulebook_gates_block_redemption(world):
+    """A threshold flagged ``suspended`` blocks redemption while the earned score is below
+    it; with eligibility ``enrolled`` a household not enrolled cannot redeem."""
+    from app.rules.queries import version_in_force
+    _award(world, times=2)                     # earned 10
+    rice, _ = _shop(world)
+    h = world["hh"]["a1"]
+    version = version_in_force(world["village_a"], local_today())
+    version.params = {"thresholds": [{"below": 12, "flag": "suspended"}]}
+    db.session.commit()
+    with pytest.raises(Refusal) as err:
+        services.redeem(household=h, basket={rice.id: 1}, by_user=None)
+    assert err.value.code == "suspended" and "低于 12 分" in err.value.message
+    db.session.rollback()
+    version.params = {"eligibility": "enrolled"}
+    h.enrolled = False
+    db.session.commit()
+    with pytest.raises(Refusal) as err:
+        services.redeem(household=h, basket={rice.id: 1}, by_user=None)
+    assert err.value.code == "not_enrolled"
+    db.session.rollback()
+    h.enrolled = True
+    services.redeem(household=h, basket={rice.id: 1}, by_user=None)
+    db.session.commit()
+    assert _balance(h.id).spendable_balance == Decimal("7.5")
+
+
+def test_counter_page_says_why_a_suspended_household_cannot_redeem(world, login):
+    from app.rules.queries import version_in_force
+    _award(world)
+    version = version_in_force(world["village_a"], local_today())
+    version.params = {"thresholds": [{"below": 70, "flag": "suspended"}]}
+    db.session.commit()
+    page = login("scorer").get(f"/counter/{world['hh']['a1'].id}").get_data(as_text=True)
+    assert "暂停兑换" in page

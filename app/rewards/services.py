@@ -184,6 +184,28 @@ def check_window(village_id: int, today=None) -> None:
                       days="、".join(str(d) for d in days), today=today.isoformat())
 
 
+def check_eligible(household, today=None) -> None:
+    """Apply the rulebook in force on ``today`` to a redemption: raise Refusal
+    ("not_enrolled") when only enrolled households take part and this one is not, and
+    Refusal("suspended") while its earned score is below a threshold flagged ``suspended``
+    (the flag lifts by itself once the score is back)."""
+    from app.rules import queries as rules_q
+    from app.rules.engine import household_flags
+    version = rules_q.version_in_force(household.village, today or local_today())
+    if version is None:
+        return
+    book = rules_q.book_rule(version)
+    if book.eligibility == "enrolled" and not household.enrolled:
+        raise Refusal("not_enrolled", N_("该户没有参加本村积分制，不能兑换"))
+    balance = household.balance
+    score = Decimal(balance.earned_score) if balance is not None else Decimal(0)
+    if "suspended" in household_flags(book, score):
+        below = min(b for b, flag in book.thresholds if flag == "suspended" and score < b)
+        raise Refusal("suspended", N_("本户累计积分低于 %(n)s 分，按积分细则暂停兑换，"
+                                      "回到 %(n)s 分后恢复"),
+                      n=format(below.normalize(), "f"))
+
+
 def _basket_lines(household, basket: dict) -> list:
     """[(Reward, quantity)] for ``basket`` {reward id: quantity}, refused unless every item is
     an active reward of the household's village and quantities are 1..99."""
@@ -210,7 +232,8 @@ def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = No
     takes each goods line from stock with a conditional UPDATE, all in the caller's
     transaction. With an ``idempotency_key`` already used, returns that first redemption and
     changes nothing. Returns the flushed Redemption (with its lines).
-    Raises Refusal: "closed" (outside the opening days), "empty_basket", "bad_item",
+    Raises Refusal: "closed" (outside the opening days), "not_enrolled" or "suspended"
+    (rulebook gates, see ``check_eligible``), "empty_basket", "bad_item",
     "bad_quantity", "insufficient" (spendable balance short), "out_of_stock". On a Refusal
     the caller must roll back (points may already have been taken in this transaction).
     """
@@ -219,6 +242,7 @@ def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = No
     if first is not None:
         return first
     check_window(household.village_id, today)
+    check_eligible(household, today)
     lines = _basket_lines(household, basket)
     total = sum((r.points_price * q for r, q in lines), Decimal(0))
     summary = "、".join(f"{r.name}×{q}" for r, q in lines)

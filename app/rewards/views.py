@@ -192,6 +192,7 @@ def basket(household_id):
     form_error = None
     try:
         services.check_window(household.village_id)
+        services.check_eligible(household)
         closed = None
     except Refusal as exc:
         closed = refusal_text(exc)
