@@ -4,9 +4,11 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.evidence.forms import photo_field
+
 
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("原因"), validators=[DataRequired(_l("请填写原因")),
@@ -22,8 +24,9 @@ class ObjectionForm(FlaskForm):
 
 class ResolveForm(FlaskForm):
     outcome = RadioField(_l("处理结果"), choices=[
-        ("entry_upheld", _l("维持原记录")), ("adjusted", _l("调整分值")),
-        ("reversed", _l("撤销原记录"))], validators=[InputRequired(_l("请选择处理结果"))])
+        SelectChoice("entry_upheld", _l("维持原记录")), SelectChoice("adjusted", _l("调整分值")),
+        SelectChoice("reversed", _l("撤销原记录"))],
+        validators=[InputRequired(_l("请选择处理结果"))])
     adjusted_points = StringField(_l("调整后的分值（仅“调整分值”时填写）"),
                                   validators=[Optional(), Length(max=12)])
     reason = TextAreaField(_l("处理理由（村民能看到）"), validators=[

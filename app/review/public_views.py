@@ -2,6 +2,7 @@
 the public notice of their villager group, objections, and self-reports."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from app.evidence.forms import photo_id, photo_or_form_error
 from app.extensions import db
@@ -78,7 +79,7 @@ def report(token):
     version = version_in_force(household.village, local_today())
     items = [i for c in (version.categories if version else []) for i in c.items
              if not i.is_deduction]
-    form.item_id.choices = [(i.id, f"{i.category.name} · {i.name}（{i.points_label}）")
+    form.item_id.choices = [SelectChoice(i.id, f"{i.category.name} · {i.name}（{i.points_label}）")
                             for i in items]
     error = None
     if form.validate_on_submit():

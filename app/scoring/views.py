@@ -2,18 +2,19 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.accounts.access import require, scope
-from app.extensions import db
 from app.evidence.forms import photo_id, photo_or_form_error
+from app.extensions import db
 from app.households.queries import household_or_404
 from app.i18n import refusal_text
+from app.points import fmt_points
 from app.regions.queries import get_scoped_or_404
 from app.rules.engine import Refusal
 from app.rules.queries import version_in_force
 from app.scoring import services
 from app.scoring.forms import ReverseForm, ScoreForm
-from app.points import fmt_points
 from app.scoring.models import LedgerEntry
 from app.scoring.periods import local_today
 
@@ -61,7 +62,7 @@ def score(household_id):
         form.deed_date.errors = [_("%(date)s 没有生效的积分细则，请改日期", date=deed_date)]
         version = version_in_force(household.village, local_today())
     items = [i for c in (version.categories if version else []) for i in c.items]
-    form.item_id.choices = [(i.id, i.name) for i in items]
+    form.item_id.choices = [SelectChoice(i.id, i.name) for i in items]
     form_error = None
     if form.validate_on_submit():
         try:
