@@ -153,6 +153,8 @@ MATRIX = {
                                                                 report_id=i["report_id"])),
     "review.notice": ("scoped", lambda i: url_for("review.notice",
                                                   village_id=i["village_id"])),
+    "review.settings": ("scoped+manage_households",
+                        lambda i: url_for("review.settings", village_id=i["village_id"])),
     "evidence.photo": ("scoped", lambda i: url_for("evidence.photo",
                                                    evidence_id=i["evidence_id"])),
     "evidence.thumb": ("scoped", lambda i: url_for("evidence.thumb",

@@ -366,3 +366,22 @@ def test_scorer_attaches_a_photo_to_an_entry(app, world, login):
         content_type="multipart/form-data").get_data(as_text=True)
     assert "上传的文件不是有效的照片" in html
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1
+
+
+def test_village_settings_page_sets_notice_and_review_threshold(app, world, login):
+    admin = login("vadmin")
+    url = f"/villages/{world['village_a'].id}/settings"
+    html = admin.post(url, data={"notice_days": "31", "review_above": ""}).get_data(
+        as_text=True)
+    assert "公示天数须在 0 到 30 之间" in html
+    html = admin.post(url, data={"notice_days": "5", "review_above": "abc"}).get_data(
+        as_text=True)
+    assert "分值必须是数字" in html and 'value="abc"' in html
+    assert admin.post(url, data={"notice_days": "5", "review_above": "8"}).status_code == 302
+    s = db.session.get(VillageSettings, world["village_a"].id)
+    db.session.refresh(s)
+    assert (s.notice_days, s.review_above) == (5, Decimal("8"))
+    e = _post(world, name="拾金不昧", points="9")
+    assert e.status == "awaiting_review"
+    assert login("scorer").get(url).status_code == 403
+    assert login("vadmin_b").get(url).status_code == 404

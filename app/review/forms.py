@@ -3,9 +3,10 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (DateField, HiddenField, IntegerField, RadioField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.evidence.forms import photo_field
 
@@ -45,3 +46,10 @@ class SelfReportForm(FlaskForm):
 
 class AcceptReportForm(FlaskForm):
     points = StringField(_l("分值（仅范围项填写）"), validators=[Optional(), Length(max=12)])
+
+
+class VillageSettingsForm(FlaskForm):
+    notice_days = IntegerField(_l("公示天数（0 表示不公示，记分立即生效）"), validators=[
+        InputRequired(_l("请填写公示天数")), NumberRange(0, 30, _l("公示天数须在 0 到 30 之间"))])
+    review_above = StringField(_l("超过多少分须另一人审核（不填表示不按分值审核）"),
+                               validators=[Optional(), Length(max=12)])

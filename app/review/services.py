@@ -13,7 +13,7 @@ from app.review.models import Objection, SelfReport
 from app.rules import queries as rules_q
 from app.rules.engine import N_, Refusal, to_points
 from app.scoring import chain
-from app.scoring.models import LedgerEntry
+from app.scoring.models import LedgerEntry, VillageSettings
 from app.scoring.periods import local_today, to_local
 from app.scoring.services import _record, move, post_entry, reverse_entry, village_settings
 
@@ -247,3 +247,21 @@ def decline_self_report(report: SelfReport, *, by_user, reason: str) -> SelfRepo
     report.decided_by_id, report.decided_at = by_user.id, utcnow()
     db.session.flush()
     return report
+
+
+def save_settings(village_id: int, *, notice_days: int, review_above=None) -> VillageSettings:
+    """Set a village's notice period (0-30 days) and the amount above which an entry needs a
+    second person (None: no threshold). Entries already recorded keep their notice dates.
+    Returns the flushed settings; raises Refusal("bad_points") for a bad amount."""
+    amount = None
+    if review_above not in (None, ""):
+        amount = to_points(review_above)
+        if amount <= 0:
+            raise Refusal("bad_points", N_("审核分值须大于 0"))
+    settings = db.session.get(VillageSettings, village_id)
+    if settings is None:
+        settings = VillageSettings(village_id=village_id)
+        db.session.add(settings)
+    settings.notice_days, settings.review_above = int(notice_days), amount
+    db.session.flush()
+    return settings

@@ -12,10 +12,12 @@ from app.households.queries import village_or_404
 from app.i18n import refusal_text
 from app.regions.queries import children, get_scoped_or_404
 from app.review import queries, services
-from app.review.forms import AcceptReportForm, ObjectionForm, ReasonForm, ResolveForm
+from app.review.forms import (AcceptReportForm, ObjectionForm, ReasonForm, ResolveForm,
+                              VillageSettingsForm)
 from app.review.models import Objection, SelfReport
 from app.rules.engine import Refusal
 from app.scoring.models import LedgerEntry
+from app.scoring.services import village_settings
 from app.scoring.periods import local_today, month_period, parse_month
 
 bp = Blueprint("review", __name__)
@@ -178,3 +180,32 @@ def notice(village_id):
     entries = queries.notice_entries(village.id, period, group.id if group else None)
     return render_template("review/notice.html", village=village, groups=groups, group=group,
                            period=period, entries=entries, public=False)
+
+
+@bp.route("/villages/<int:village_id>/settings", methods=["GET", "POST"])
+@require("manage_households")
+def settings(village_id):
+    """The village's notice period and second-person review threshold."""
+    village = village_or_404(village_id, scope())
+    current = village_settings(village.id)
+    form = VillageSettingsForm()
+    if not form.is_submitted():
+        form.notice_days.data = current.notice_days
+        form.review_above.data = format(current.review_above.normalize(), "f") \
+            if current.review_above is not None else ""
+    if form.validate_on_submit():
+        before = {"notice_days": current.notice_days, "review_above": current.review_above}
+        try:
+            saved = services.save_settings(village.id, notice_days=form.notice_days.data,
+                                           review_above=form.review_above.data or None)
+            log_action(current_user, "village.settings", region=village,
+                       target=("village_settings", village.id),
+                       before=before, after={"notice_days": saved.notice_days,
+                                             "review_above": saved.review_above})
+            db.session.commit()
+            flash(_("已保存。"), "success")
+            return redirect(url_for("review.queue", village_id=village.id))
+        except Refusal as exc:
+            db.session.rollback()
+            form.review_above.errors = [refusal_text(exc)]
+    return render_template("review/settings.html", village=village, form=form)
