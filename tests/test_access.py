@@ -71,7 +71,10 @@ def _report_ids(world):
                       by_user=world["users"]["county"])
     check = reports.draw_spot_check(world["village_a"], year, village_count=1, entry_count=1,
                                     by_user=world["users"]["city"], seed="access")
-    return {"year": year, "check_id": check.id}
+    assessment = reports.submit_assessment(
+        pilot, year, work_done="做法", results="成效", problems="问题", next_steps="打算",
+        self_score="80", by_user=world["users"]["auditor"], attachment=("附件.pdf", b"%PDF"))
+    return {"year": year, "check_id": check.id, "assessment_id": assessment.id}
 
 def _png():
     import io
@@ -190,6 +193,8 @@ MATRIX = {
         "reports.yearly_report", region_id=i["region_id"], year=i["year"])),
     "reports.yearly_report_xlsx": ("scoped+reports", lambda i: url_for(
         "reports.yearly_report_xlsx", region_id=i["region_id"], year=i["year"])),
+    "reports.attachment": ("scoped+reports", lambda i: url_for(
+        "reports.attachment", assessment_id=i["assessment_id"])),
     # the villager's side, by door-plate token (no login)
     "villager.notice": ("public", lambda i: url_for("villager.notice", token=i["token"])),
     "villager.report": ("public", lambda i: url_for("villager.report", token=i["token"])),

@@ -50,8 +50,9 @@ def test_rounds_and_registry(app, world):
 
 
 def test_assessment_is_prefilled_signed_and_versioned(app, world, pilot):
-    first = _assess(pilot, world)
+    first = _assess(pilot, world, attachment=("台账照片.pdf", b"%PDF-1.4 photo"))
     db.session.commit()
+    assert first.attachment_sha256 and first.attachment_name == "台账照片.pdf"
     figures = json.loads(first.figures)
     assert figures["households"] == 4 and figures["participating"] == 1
     assert figures["awarded"] == "3.00" and figures["rate"] == "25.0"
@@ -220,3 +221,11 @@ def test_yearly_report_page_and_workbook(app, world, login, pilot):
     assert any(r and r[0] == "斗门村委会" and r[6] == "通过" and r[7] == 91 for r in rows)
     assert login("county_b").get(
         f"/evaluations/report/{world['county_a'].id}?year=2025").status_code == 404
+
+
+def test_attachment_download_is_scoped(app, world, login, pilot):
+    a = _assess(pilot, world, attachment=("附件.pdf", b"%PDF-1.4 x"))
+    db.session.commit()
+    assert login("county").get(f"/evaluations/attachment/{a.id}").data == b"%PDF-1.4 x"
+    assert login("county_b").get(f"/evaluations/attachment/{a.id}").status_code == 404
+    assert login("scorer").get(f"/evaluations/attachment/{a.id}").status_code == 403

@@ -392,3 +392,19 @@ def yearly_report_xlsx(region_id):
     year = _year_or_404(request.args.get("year", local_today().year, type=int))
     data = exports.yearly_report_xlsx(services.yearly_report(region, year))
     return _xlsx(data, f"试点示范评估-{region.name}-{year}.xlsx")
+
+
+@bp.route("/evaluations/attachment/<int:assessment_id>")
+@require("reports")
+def attachment(assessment_id):
+    """The attachment of a self-assessment, as uploaded (404 outside the user's region)."""
+    from app.regions.queries import in_scope
+    from app.reports.models import PilotVillage
+    found = db.session.execute(in_scope(
+        select(SelfAssessment).join(PilotVillage, PilotVillage.id == SelfAssessment.pilot_id)
+        .where(SelfAssessment.id == assessment_id), PilotVillage.village_id, scope())
+    ).scalar_one_or_none()
+    if found is None or found.attachment_data is None:
+        abort(404)
+    return Response(found.attachment_data, mimetype="application/octet-stream", headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.attachment_name)}"})
