@@ -397,3 +397,15 @@ def test_counter_page_says_why_a_suspended_household_cannot_redeem(world, login)
     db.session.commit()
     page = login("scorer").get(f"/counter/{world['hh']['a1'].id}").get_data(as_text=True)
     assert "暂停兑换" in page
+
+
+def test_demo_village_has_a_stocked_supermarket(app):
+    from app.demo.loader import load_demo
+    demo = load_demo()
+    db.session.commit()
+    rewards = queries.catalogue(demo["village"].id)
+    assert len(rewards) == 6
+    assert all(r.stock == queries.movement_sum(r.id) for r in rewards)
+    assert db.session.scalar(select(func.count(Redemption.id))) > 10
+    assert queries.low_stock(demo["village"].id)      # the soap runs out
+    assert verify() == []

@@ -102,6 +102,8 @@ def load_demo(seed: int = 2021, today: date | None = None) -> dict:
         item.needs_review = item.kind == "range"  # the panel's values get a second look
     users["scorer"].household_id = households[2].id  # the scorer lives at No. 3
     _post_history(rng, version, households, users, start, today)
+    from app.rewards.demo import load_shop
+    load_shop(village, households, users)
     return {"village": village, "users": users, "password": DEMO_PASSWORD}
 
 
