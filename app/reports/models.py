@@ -78,6 +78,7 @@ class PilotVillage(db.Model):
 
     @property
     def area_codes(self) -> list:
+        """The chosen content areas' codes, in order."""
         return [c for c in (self.content_areas or "").split(",") if c]
 
     @property

@@ -91,26 +91,32 @@ class RollupRow:
 
     @property
     def rate(self):
+        """Participation rate in per cent (0.1, half-up), None without households."""
         return rate(self.participating, self.households)
 
     @property
     def awarded_total(self) -> Decimal:
+        """Points awarded over all categories."""
         return sum(self.awarded.values(), Decimal("0.00"))
 
     @property
     def deducted_total(self) -> Decimal:
+        """Points deducted over all categories (a positive amount)."""
         return sum(self.deducted.values(), Decimal("0.00"))
 
     @property
     def net(self) -> Decimal:
+        """Awarded less deducted."""
         return self.awarded_total - self.deducted_total
 
     @property
     def average(self):
+        """Average score per counted household (0.01, half-up)."""
         return average(sum(self.scores, Decimal(0)), self.households)
 
     @property
     def median(self):
+        """Median score per counted household, households without entries at 0."""
         return median(self.scores, max(self.households - len(self.scores), 0))
 
 
@@ -303,6 +309,7 @@ class QuotaRow:
 
     @property
     def gap(self):
+        """Quota less designated (None without a quota)."""
         return None if self.quota is None else self.quota - self.designated
 
 
