@@ -88,6 +88,9 @@ def create_app(config=None):
     from app.reports.views import bp as reports_bp
     app.register_blueprint(reports_bp)
 
+    from app.rules.views import bp as rules_bp
+    app.register_blueprint(rules_bp)
+
     from app.cli import register_cli
     register_cli(app)
     _register_template_helpers(app)

@@ -12,6 +12,7 @@ from flask import url_for
 
 from app.accounts.roles import role_allows
 from app.extensions import db
+from app.regions.models import Region
 from app.households.qr import public_url
 from app.scoring.services import post_entry
 from tests.conftest import item
@@ -225,7 +226,60 @@ MATRIX = {
     "villager.object_entry": ("public", lambda i: url_for("villager.object_entry",
                                                           token=i["token"],
                                                           entry_id=i["entry_id"])),
+    # rulebook pages (issue 3): read, author a draft, adopt, export, import, preview
+    "rules.index": ("scoped", lambda i: url_for("rules.index", region_id=i["village_id"])),
+    "rules.version": ("scoped", lambda i: url_for("rules.version",
+                                                  version_id=_rules(i)["version"])),
+    "rules.export_yaml_file": ("scoped", lambda i: url_for("rules.export_yaml_file",
+                                                           version_id=_rules(i)["version"])),
+    "rules.export_xlsx": ("scoped", lambda i: url_for("rules.export_xlsx",
+                                                      version_id=_rules(i)["version"])),
+    "rules.preview": ("scoped", lambda i: url_for("rules.preview",
+                                                  version_id=_rules(i)["draft"])),
+    "rules.new_draft": ("post:scoped+edit_rules",
+                        lambda i: url_for("rules.new_draft", region_id=i["village_id"])),
+    "rules.import_file": ("scoped+edit_rules",
+                          lambda i: url_for("rules.import_file", region_id=i["village_id"])),
+    "rules.edit": ("scoped+edit_rules", lambda i: url_for("rules.edit",
+                                                          version_id=_rules(i)["draft"])),
+    "rules.adopt": ("scoped+edit_rules", lambda i: url_for("rules.adopt",
+                                                           version_id=_rules(i)["draft"])),
+    "rules.category_new": ("scoped+edit_rules",
+                           lambda i: url_for("rules.category_new",
+                                             version_id=_rules(i)["draft"])),
+    "rules.category_edit": ("scoped+edit_rules",
+                            lambda i: url_for("rules.category_edit",
+                                              category_id=_rules(i)["category"])),
+    "rules.category_delete": ("post:scoped+edit_rules",
+                              lambda i: url_for("rules.category_delete",
+                                                category_id=_rules(i)["spare_category"])),
+    "rules.item_new": ("scoped+edit_rules", lambda i: url_for(
+        "rules.item_new", category_id=_rules(i)["category"])),
+    "rules.item_edit": ("scoped+edit_rules", lambda i: url_for(
+        "rules.item_edit", item_id=_rules(i)["item"])),
+    "rules.item_delete": ("post:scoped+edit_rules", lambda i: url_for(
+        "rules.item_delete", item_id=_rules(i)["spare_item"])),
 }
+
+
+def _rules(i):
+    """Village A's adopted version and a draft of it, with a category and an item to edit and
+    a spare category and item to delete (posted without data by the matrix), made once."""
+    if "rules" not in i:
+        from datetime import date
+
+        from app.rules import services
+        from app.rules.queries import version_in_force
+        version = version_in_force(db.session.get(Region, i["village_id"]), date(2026, 11, 1))
+        draft = services.new_draft_from(version)
+        category = draft.categories[0]
+        spare_category = services.add_category(draft, "待删类别")
+        spare_item = services.add_item(category, name="待删项", kind="fixed", points=1)
+        db.session.commit()
+        i["rules"] = {"version": version.id, "draft": draft.id, "category": category.id,
+                      "item": category.items[0].id, "spare_category": spare_category.id,
+                      "spare_item": spare_item.id}
+    return i["rules"]
 
 # Users whose region contains village A (the objects' region); the rest are foreign.
 OWN = {"scorer", "vadmin", "auditor", "county", "city", "admin"}

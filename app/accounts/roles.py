@@ -17,6 +17,7 @@ Role -> the region level it is held at, and its permissions:
   keep it on its opening days, so scorers may redeem; ``manage_rewards`` (catalogue, stock,
   opening days, cancelling a redemption) stays with village and system admins, so the person
   at the counter cannot also refund or adjust stock.
+- ``edit_rules`` (draft, import and adopt the village's rulebook): village and system admins.
 
 Who may manage which accounts (create, reset password, deactivate) is in
 ``accounts.manage``: a system admin any account in its region, a village admin the scorers
@@ -28,14 +29,14 @@ ROLES = {
     "village_scorer": {"level": "village", "perms": {"view", "score", "redeem"}},
     "village_admin": {"level": "village",
                       "perms": {"view", "score", "review", "manage_households", "manage_users",
-                                "redeem", "manage_rewards"}},
+                                "redeem", "manage_rewards", "edit_rules"}},
     "township_auditor": {"level": "township", "perms": {"view", "reports", "assess"}},
     "county_official": {"level": "county",
                         "perms": {"view", "reports", "review_county", "manage_pilots"}},
     "city_official": {"level": "city", "perms": {"view", "reports", "spot_check"}},
     "system_admin": {"level": "city",
                      "perms": {"view", "score", "review", "manage_households", "manage_users",
-                               "redeem", "manage_rewards", "admin", "reports"}},
+                               "redeem", "manage_rewards", "admin", "reports", "edit_rules"}},
 }
 
 ROLE_LABELS = {

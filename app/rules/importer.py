@@ -85,7 +85,7 @@ def parse_rulebook(text: str, code_prefix: str = "") -> RulebookSpec:
         raise RulebookFormatError(f"不是有效的 YAML：{exc}") from None
     if not isinstance(data, dict):
         raise RulebookFormatError("文件内容不是积分细则")
-    categories = []
+    categories, codes = [], set()
     for ci, cat in enumerate(data.get("categories") or [], start=1):
         if not isinstance(cat, dict) or not cat.get("name"):
             raise RulebookFormatError(f"第 {ci} 个类别缺少名称")
@@ -95,9 +95,11 @@ def parse_rulebook(text: str, code_prefix: str = "") -> RulebookSpec:
             where = f"类别“{spec.name}”第 {ii} 项"
             if not isinstance(item, dict) or not item.get("name"):
                 raise RulebookFormatError(f"{where}：缺少名称")
+            given = _given_code(item, where, codes)
             if item.get("kind") in ("scorecard", "rate", "tiered"):
                 n += 1
-                spec.items.append(_special_item(item, f"{code_prefix}C{ci}-{n}", where))
+                spec.items.append(_special_item(item, given or f"{code_prefix}C{ci}-{n}",
+                                                where))
                 continue
             if "points" not in item:
                 raise RulebookFormatError(f"{where}：缺少分值")
@@ -116,19 +118,37 @@ def parse_rulebook(text: str, code_prefix: str = "") -> RulebookSpec:
                                                kind="fixed", points=value))
                 continue
             n += 1
-            spec.items.append(ItemSpec(code=f"{code_prefix}C{ci}-{n}", name=name, kind=kind,
+            spec.items.append(ItemSpec(code=given or f"{code_prefix}C{ci}-{n}", name=name,
+                                       kind=kind,
                                        points=pts, min_points=low, max_points=high,
                                        once_only=once, note=item.get("note"),
                                        **_common(item, where)))
         if cat.get("cap"):
             spec.cap = _cap_spec(cat["cap"], f"类别“{spec.name}”")
         categories.append(spec)
+    generated = [i.code for c in categories for i in c.items if i.code not in codes]
+    clash = codes.intersection(generated)
+    if clash:
+        raise RulebookFormatError(f"评分项编号 {sorted(clash)[0]} 重复，请给每项写不同的 code")
     redemption = data.get("redemption") or {}
     ppy = redemption.get("points_per_yuan") if isinstance(redemption, dict) else None
     return RulebookSpec(id=str(data.get("id", "")), place=str(data.get("place", "")),
                         sources=list(data.get("sources") or []), categories=categories,
                         points_per_yuan=to_points(ppy) if ppy is not None else None,
                         rules=_book_rules(data))
+
+
+def _given_code(item, where, codes) -> str | None:
+    """The item's own ``code`` (kept across versions, so the ledger history of a once-only
+    or capped item carries over), or None; a code given twice is an error."""
+    code = item.get("code")
+    if code in (None, ""):
+        return None
+    code = str(code).strip()
+    if len(code) > 32 or code in codes:
+        raise RulebookFormatError(f"{where}：编号 {code} 重复或超过 32 个字符")
+    codes.add(code)
+    return code
 
 
 def _num(value, where) -> str:

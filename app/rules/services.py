@@ -2,9 +2,14 @@
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from app.extensions import db
 from app.rules.importer import RulebookSpec
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion
+
+#: Key of ``RulebookVersion.params`` holding the adoption record (not a rule of the engine).
+ADOPTION_KEY = "adoption"
 
 
 def create_rulebook(region, name: str, source: str | None = None,
@@ -49,11 +54,13 @@ def append_categories(version: RulebookVersion, specs: list) -> None:
 
 
 def adopt_version(version: RulebookVersion, *, adopted_on: date, effective_from: date,
-                  decision: str) -> RulebookVersion:
+                  decision: str, record: dict | None = None) -> RulebookVersion:
     """Adopt a draft ``version``: from ``effective_from`` (a local date) it judges deeds.
 
-    ``decision`` records the meeting and vote (四议两公开). Raises ValueError when the
-    version is not a draft.
+    ``decision`` records the meeting and vote (四议两公开). ``record`` optionally keeps the
+    decision's parts (meeting, votes for / against / abstaining, the steps followed) in
+    ``params["adoption"]``, which the engine ignores. Raises ValueError when the version is
+    not a draft.
     """
     if version.status != "draft":
         raise ValueError("only a draft can be adopted")
@@ -61,6 +68,8 @@ def adopt_version(version: RulebookVersion, *, adopted_on: date, effective_from:
     version.adopted_on = adopted_on
     version.effective_from = effective_from
     version.decision = decision
+    if record:
+        version.params = {**(version.params or {}), ADOPTION_KEY: dict(record)}
     db.session.flush()
     return version
 
@@ -76,14 +85,16 @@ def load_spec(region, spec: RulebookSpec, name: str, *, adopted_on: date, effect
                          decision=decision)
 
 
-def new_draft_from(version: RulebookVersion) -> RulebookVersion:
-    """A new draft of ``version``'s rulebook holding a copy of its categories, items and
-    rulebook-wide rules: editing an adopted rulebook never changes the adopted version
-    (entries keep being judged by the version in force on their deed date)."""
-    book = version.rulebook
+def new_draft_from(version: RulebookVersion, into: Rulebook | None = None) -> RulebookVersion:
+    """A new draft of ``version``'s rulebook (or of ``into``, e.g. a village's copy of its
+    township's template) holding a copy of its categories, items and rulebook-wide rules:
+    editing an adopted rulebook never changes the adopted version (entries keep being judged
+    by the version in force on their deed date). The adoption record is not copied."""
+    book = into or version.rulebook
+    params = {k: v for k, v in (version.params or {}).items() if k != ADOPTION_KEY} or None
     with db.session.no_autoflush:
-        draft = RulebookVersion(rulebook=book, status="draft", params=version.params,
-                                number=1 + max(v.number for v in book.versions))
+        draft = RulebookVersion(rulebook=book, status="draft", params=params,
+                                number=1 + max((v.number for v in book.versions), default=0))
         db.session.add(draft)
         for cat in version.categories:
             copy = Category(name=cat.name, position=cat.position,
@@ -96,3 +107,142 @@ def new_draft_from(version: RulebookVersion) -> RulebookVersion:
             draft.categories.append(copy)
     db.session.flush()
     return draft
+
+
+class AdoptedVersionError(ValueError):
+    """A write to a version that is not a draft (adopted versions never change)."""
+
+
+def _draft_only(version: RulebookVersion) -> None:
+    if version.status != "draft":
+        raise AdoptedVersionError("adopted versions cannot change; create a new draft")
+
+
+def village_rulebook(village) -> Rulebook | None:
+    """The rulebook owned by ``village`` (its first one), or None."""
+    stmt = select(Rulebook).where(Rulebook.region_id == village.id).order_by(Rulebook.id)
+    return db.session.execute(stmt.limit(1)).scalar_one_or_none()
+
+
+def own_rulebook(village, name: str | None = None) -> Rulebook:
+    """The village's own rulebook, created (empty, named after the village) when it has none."""
+    return village_rulebook(village) or create_rulebook(
+        village, name or f"{village.name}积分管理办法")
+
+
+def draft_from(village, version: RulebookVersion) -> RulebookVersion:
+    """A new draft of ``village``'s own rulebook copied from ``version``: the village's
+    version in force, or a template of its township (the village gets a rulebook of its
+    own for it when it has none)."""
+    if version.rulebook.region_id == village.id:
+        return new_draft_from(version)
+    book = own_rulebook(village, version.rulebook.name)
+    if not book.source:
+        book.source = version.rulebook.source
+        book.points_per_yuan = version.rulebook.points_per_yuan
+    return new_draft_from(version, into=book)
+
+
+def import_draft(book: Rulebook, spec: RulebookSpec, params: dict | None = None
+                 ) -> RulebookVersion:
+    """A new draft of ``book`` holding the categories of a parsed ``spec``; its rulebook-wide
+    rules are the spec's, or ``params`` when the spec has none (an Excel workbook)."""
+    used = _used_codes(book) | {i.code for c in spec.categories for i in c.items if i.code}
+    for cat in spec.categories:
+        for item in cat.items:
+            if not item.code:
+                item.code = _fresh_code(used)
+                used.add(item.code)
+    version = add_draft_version(book, list(spec.categories))
+    rules = spec.rules or {k: v for k, v in (params or {}).items() if k != ADOPTION_KEY}
+    version.params = rules or None
+    if spec.points_per_yuan is not None:
+        book.points_per_yuan = spec.points_per_yuan
+    db.session.flush()
+    return version
+
+
+def next_item_code(book: Rulebook) -> str:
+    """A code no item of any version of ``book`` has used ("U1", "U2", ...): a new item never
+    inherits the ledger history (once-only, caps) of an older item."""
+    return _fresh_code(_used_codes(book))
+
+
+def _used_codes(book: Rulebook) -> set:
+    return set(db.session.execute(
+        select(RuleItem.code).join(Category).join(RulebookVersion)
+        .where(RulebookVersion.rulebook_id == book.id)).scalars())
+
+
+def _fresh_code(used: set) -> str:
+    n = 1
+    while f"U{n}" in used:
+        n += 1
+    return f"U{n}"
+
+
+def add_category(version: RulebookVersion, name: str, cap_points=None,
+                 cap_period=None) -> Category:
+    """Append a category to a draft ``version``."""
+    _draft_only(version)
+    position = 1 + max((c.position for c in version.categories), default=-1)
+    cat = Category(version=version, name=name, position=position,
+                   cap_points=cap_points, cap_period=cap_period if cap_points is not None
+                   else None)
+    db.session.add(cat)
+    db.session.flush()
+    return cat
+
+
+def update_category(cat: Category, *, name: str, cap_points=None, cap_period=None) -> None:
+    """Rename a draft's category and set or clear its cap."""
+    _draft_only(cat.version)
+    cat.name = name
+    cat.cap_points = cap_points
+    cat.cap_period = cap_period if cap_points is not None else None
+    db.session.flush()
+
+
+def delete_category(cat: Category) -> None:
+    """Remove a category (and its items) from a draft."""
+    version = cat.version
+    _draft_only(version)
+    version.categories.remove(cat)
+    for pos, other in enumerate(version.categories):
+        other.position = pos
+    db.session.flush()
+
+
+ITEM_FIELDS = ("name", "kind", "points", "min_points", "max_points", "once_only",
+               "needs_review", "veto", "params", "note")
+
+
+def add_item(cat: Category, **fields) -> RuleItem:
+    """Append an item to a draft's category; ``fields`` are RuleItem columns (ITEM_FIELDS)."""
+    _draft_only(cat.version)
+    position = 1 + max((i.position for i in cat.items), default=-1)
+    item = RuleItem(code=next_item_code(cat.version.rulebook), position=position,
+                    **{k: fields.get(k) for k in ITEM_FIELDS if k in fields})
+    cat.items.append(item)
+    db.session.flush()
+    return item
+
+
+def update_item(item: RuleItem, **fields) -> None:
+    """Change a draft's item; ``fields`` are RuleItem columns (ITEM_FIELDS). The code stays,
+    so the ledger history of the item (once-only, caps) carries over to the new version."""
+    _draft_only(item.category.version)
+    for key in ITEM_FIELDS:
+        if key in fields:
+            setattr(item, key, fields[key])
+    db.session.flush()
+
+
+def delete_item(item: RuleItem) -> None:
+    """Remove an item from a draft."""
+    cat = item.category
+    _draft_only(cat.version)
+    cat.items.remove(item)
+    for pos, other in enumerate(cat.items):
+        other.position = pos
+    db.session.flush()

@@ -1,0 +1,532 @@
+"""Rulebook pages (issue 3, items 3-5): reading versions, editing a draft on a tablet,
+adopting it by a recorded decision, YAML and Excel export and import, and the preview."""
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.rules import excel, services
+from app.rules.importer import parse_rulebook
+from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion
+from app.rules.queries import book_rule, version_in_force
+from app.rules.yaml_export import export_yaml
+from app.scoring.models import LedgerEntry
+from app.scoring.services import post_entry
+from tests.conftest import item
+
+
+def _in_force(world, village="village_a"):
+    return version_in_force(world[village], date(2026, 11, 1))
+
+
+def _draft(world):
+    draft = services.new_draft_from(_in_force(world))
+    db.session.commit()
+    return draft
+
+
+def _counts():
+    return tuple(db.session.scalar(select(func.count(m.id)))
+                 for m in (Rulebook, RulebookVersion, Category, RuleItem, LedgerEntry))
+
+
+def _item_key(i):
+    return (i.code, i.name, i.kind, i.points, i.min_points, i.max_points, i.once_only,
+            i.needs_review, i.veto, i.params or None, i.note)
+
+
+def _items(version):
+    return [(c.name, c.cap_points, c.cap_period, [_item_key(i) for i in c.items])
+            for c in version.categories]
+
+
+# (1) read-only pages ----------------------------------------------------------------------
+
+def test_rulebooks_of_a_village_and_a_version_are_readable_in_the_region(app, world, login):
+    v = _in_force(world)
+    for user in ("scorer", "auditor", "county"):
+        client = login(user)
+        page = client.get(f"/regions/{world['village_a'].id}/rulebooks").get_data(as_text=True)
+        assert v.rulebook.name in page and "已通过" in page and "2020-01-01" in page
+        page = client.get(f"/rulebook-versions/{v.id}").get_data(as_text=True)
+        assert "村民代表会议" in page and "红白喜事简办" in page and "2020-01-01" in page
+    foreign = login("scorer_b")
+    assert foreign.get(f"/rulebook-versions/{v.id}").status_code == 404
+    assert foreign.get(f"/regions/{world['village_a'].id}/rulebooks").status_code == 404
+    assert foreign.get(f"/rulebook-versions/{v.id}/rulebook.yaml").status_code == 404
+
+
+def test_a_township_template_is_readable_and_copyable_by_its_villages(app, world, login):
+    spec = parse_rulebook("categories:\n  - name: 环境卫生\n    items:\n"
+                          "      - {name: 门前三包, points: 2}\n")
+    template = services.load_spec(world["town_a"], spec, "莲塘镇积分细则模板",
+                                  adopted_on=date(2025, 1, 1), effective_from=date(2025, 1, 1),
+                                  decision="镇党委会议")
+    db.session.commit()
+    client = login("vadmin")
+    page = client.get(f"/regions/{world['village_a'].id}/rulebooks").get_data(as_text=True)
+    assert "莲塘镇积分细则模板" in page and "复制为本村草稿" in page
+    assert client.get(f"/rulebook-versions/{template.id}").status_code == 200
+    resp = client.post(f"/regions/{world['village_a'].id}/rulebooks/drafts",
+                       data={"source": template.id})
+    assert resp.status_code == 302
+    own = db.session.scalars(select(Rulebook).where(
+        Rulebook.region_id == world["village_a"].id)).all()
+    assert len(own) == 1  # the village's own rulebook got the copy as a new draft
+    draft = own[0].versions[-1]
+    assert draft.status == "draft" and [i.name for c in draft.categories
+                                        for i in c.items] == ["门前三包"]
+    assert template.status == "adopted" and len(template.rulebook.versions) == 1
+    # village B (another township) sees nothing of it
+    assert login("vadmin_b").get(f"/rulebook-versions/{template.id}").status_code == 404
+    # a village admin cannot edit the township's template
+    draft_t = services.new_draft_from(template)
+    db.session.commit()
+    assert client.get(f"/rulebook-versions/{draft_t.id}/edit").status_code == 404
+
+
+# (2) authoring ----------------------------------------------------------------------------
+
+def test_new_draft_from_the_version_in_force_copies_it_and_leaves_it(app, world, login):
+    v = _in_force(world)
+    before = _items(v)
+    client = login("vadmin")
+    resp = client.post(f"/regions/{world['village_a'].id}/rulebooks/drafts",
+                       data={"source": v.id})
+    assert resp.status_code == 302 and "/edit" in resp.headers["Location"]
+    draft = v.rulebook.versions[-1]
+    assert draft.status == "draft" and draft.number == v.number + 1
+    assert _items(draft) == before and _items(v) == before
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "红白喜事简办" in page and "表决通过" in page
+
+
+def test_scorers_and_auditors_cannot_author(app, world, login):
+    draft = _draft(world)
+    assert login("scorer").get(f"/rulebook-versions/{draft.id}/edit").status_code == 403
+    assert login("auditor").post(f"/regions/{world['village_a'].id}/rulebooks/drafts",
+                                 data={"source": draft.id}).status_code == 403
+
+
+@pytest.mark.parametrize("data,field_error", [
+    ({"name": "", "kind": "fixed", "points": "5"}, "请填写评分项名称"),
+    ({"name": "义务劳动", "kind": "fixed", "points": ""}, "请填写分值"),
+    ({"name": "义务劳动", "kind": "fixed", "points": "abc"}, "分值必须是数字"),
+    ({"name": "义务劳动", "kind": "fixed", "points": "0.125"}, "分值最多保留两位小数"),
+    ({"name": "拾金不昧", "kind": "range", "min_points": "10", "max_points": "5"},
+     "最高分不能小于最低分"),
+    ({"name": "卫生检查", "kind": "scorecard", "full_marks": "25", "per_problem": "-5"},
+     "必须大于 0"),
+    ({"name": "志愿服务", "kind": "rate", "units_per_point": ""}, "请填写每几个单位记 1 分"),
+    ({"name": "获得荣誉", "kind": "tiered", "tiers": "国家\n省=30"}, "应写成 级别=分值"),
+])
+def test_item_form_shows_chinese_messages_at_the_field_and_keeps_the_input(
+        app, world, login, data, field_error):
+    draft = _draft(world)
+    cat = draft.categories[0]
+    n = len(cat.items)
+    client = login("vadmin")
+    resp = client.post(f"/rule-categories/{cat.id}/items/new", data=data)
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and field_error in page and "invalid-feedback" in page
+    for value in data.values():
+        if value and "\n" not in value:
+            assert f'value="{value}"' in page or f">{value}<" in page or value in page
+    db.session.expire_all()
+    assert len(cat.items) == n
+
+
+def test_every_parameter_of_an_item_is_saved(app, world, login):
+    draft = _draft(world)
+    cat = draft.categories[0]
+    client = login("vadmin")
+    cases = [
+        ({"name": "义务巡逻", "kind": "fixed", "points": "0.5", "cap_points": "10",
+          "cap_period": "month"},
+         dict(points=Decimal("0.5"), params={"cap": {"points": "10.00", "period": "month"}})),
+        ({"name": "拾金不昧", "kind": "range", "min_points": "5", "max_points": "10",
+          "needs_review": "y"},
+         dict(min_points=Decimal("5"), max_points=Decimal("10"), needs_review=True)),
+        ({"name": "宅前屋后", "kind": "scorecard", "full_marks": "25", "per_problem": "5"},
+         dict(max_points=Decimal("25"), params={"per_problem": "5.00"})),
+        ({"name": "志愿服务", "kind": "rate", "units_per_point": "4", "rounding": "half_up",
+          "step": "0.5"},
+         dict(params={"units_per_point": "4.00", "rounding": "half_up", "step": "0.50"})),
+        ({"name": "获得荣誉", "kind": "tiered", "tiers": "国家=50\n省：30\n县 15"},
+         dict(params={"tiers": {"国家": "50.00", "省": "30.00", "县": "15.00"}})),
+        ({"name": "见义勇为", "kind": "fixed", "points": "10", "bonus_max": "5",
+          "once_only": "y"},
+         dict(once_only=True, params={"bonus_max": "5.00"})),
+        ({"name": "其他好人好事", "kind": "analogy", "min_points": "1", "max_points": "10"},
+         dict(kind="analogy")),
+        ({"name": "子女考上大学", "kind": "fixed", "points": "5", "per_person": "y"},
+         dict(params={"per_person": True})),
+        ({"name": "违法犯罪", "kind": "fixed", "points": "-20", "veto": "y"},
+         dict(veto=True, points=Decimal("-20"))),
+    ]
+    for data, expect in cases:
+        resp = client.post(f"/rule-categories/{cat.id}/items/new", data=data)
+        assert resp.status_code == 302, (data, resp.get_data(as_text=True)[-3000:])
+        db.session.expire_all()
+        saved = cat.items[-1]
+        assert saved.name == data["name"]
+        for key, value in expect.items():
+            assert getattr(saved, key) == value, (data["name"], key)
+    codes = [i.code for c in draft.rulebook.versions for cc in c.categories for i in cc.items]
+    assert len(set(i.code for i in cat.items)) == len(cat.items)
+    assert len(codes) == len(codes)
+    # editing shows the saved values, and keeps the code
+    tiered = next(i for i in cat.items if i.name == "获得荣誉")
+    page = client.get(f"/rule-items/{tiered.id}/edit").get_data(as_text=True)
+    assert "国家=50" in page and tiered.code in page
+    resp = client.post(f"/rule-items/{tiered.id}/edit",
+                       data={"name": "获得荣誉称号", "kind": "tiered", "tiers": "国家=60"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert tiered.name == "获得荣誉称号" and tiered.params == {"tiers": {"国家": "60.00"}}
+
+
+def test_categories_are_added_renamed_capped_and_deleted(app, world, login):
+    draft = _draft(world)
+    client = login("vadmin")
+    resp = client.post(f"/rulebook-versions/{draft.id}/categories/new",
+                       data={"name": "平安建设", "cap_points": "x", "cap_period": "year"})
+    assert resp.status_code == 200 and "分值必须是数字" in resp.get_data(as_text=True)
+    resp = client.post(f"/rulebook-versions/{draft.id}/categories/new",
+                       data={"name": "平安建设", "cap_points": "20", "cap_period": "quarter"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    cat = draft.categories[-1]
+    assert (cat.name, cat.cap_points, cat.cap_period) == ("平安建设", Decimal("20"), "quarter")
+    client.post(f"/rule-categories/{cat.id}/edit", data={"name": "平安乡村", "cap_points": ""})
+    db.session.expire_all()
+    assert (cat.name, cat.cap_points, cat.cap_period) == ("平安乡村", None, None)
+    first = draft.categories[0]
+    victim = first.items[0]
+    client.post(f"/rule-items/{victim.id}/delete")
+    client.post(f"/rule-categories/{cat.id}/delete")
+    db.session.expire_all()
+    assert "平安乡村" not in [c.name for c in draft.categories]
+    assert victim.id not in [i.id for i in first.items]
+
+
+def test_adopted_versions_can_never_be_edited(app, world, login):
+    v = _in_force(world)
+    before = _items(v)
+    cat, it = v.categories[0], v.categories[0].items[0]
+    client = login("vadmin")
+    attempts = [("get", f"/rulebook-versions/{v.id}/edit", None),
+                ("post", f"/rulebook-versions/{v.id}/categories/new", {"name": "新类别"}),
+                ("post", f"/rule-categories/{cat.id}/edit", {"name": "改名"}),
+                ("post", f"/rule-categories/{cat.id}/delete", {}),
+                ("post", f"/rule-categories/{cat.id}/items/new",
+                 {"name": "新项", "kind": "fixed", "points": "1"}),
+                ("post", f"/rule-items/{it.id}/edit", {"name": "改", "kind": "fixed",
+                                                       "points": "9"}),
+                ("post", f"/rule-items/{it.id}/delete", {}),
+                ("post", f"/rulebook-versions/{v.id}/adopt", {})]
+    for method, url, data in attempts:
+        resp = getattr(client, method)(url, data=data, follow_redirects=True)
+        assert resp.status_code == 200, url
+        assert "已经通过，不能修改" in resp.get_data(as_text=True), url
+    db.session.expire_all()
+    assert _items(v) == before
+    with pytest.raises(services.AdoptedVersionError):
+        services.update_item(it, name="x")
+
+
+def _adopt_data(**over):
+    data = {"meeting": "村民代表会议", "meeting_date": "2026-11-20", "votes_for": "31",
+            "votes_against": "2", "votes_abstain": "1", "proposed": "y", "discussed": "y",
+            "reviewed": "y", "effective_from": "2026-12-01"}
+    data.update(over)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_adoption_records_the_decision_and_takes_effect_from_its_date(app, world, login):
+    old = _in_force(world)
+    draft = _draft(world)
+    client = login("vadmin")
+    for over, message in [({"reviewed": None}, "表决前须完成这一步"),
+                          ({"votes_for": "10", "votes_against": "9", "votes_abstain": "3"},
+                           "赞成票须超过"),
+                          ({"effective_from": "2026-11-01"}, "施行日期不能早于会议日期"),
+                          ({"votes_for": ""}, "请填写赞成票数")]:
+        resp = client.post(f"/rulebook-versions/{draft.id}/adopt", data=_adopt_data(**over))
+        page = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and message in page, over
+        assert 'value="2026-11-20"' in page  # what was typed stays
+        db.session.expire_all()
+        assert draft.status == "draft"
+    resp = client.post(f"/rulebook-versions/{draft.id}/adopt", data=_adopt_data())
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert draft.status == "adopted" and draft.adopted_on == date(2026, 11, 20)
+    assert draft.effective_from == date(2026, 12, 1)
+    assert "赞成 31 票，反对 2 票，弃权 1 票" in draft.decision
+    assert "四议两公开" in draft.decision and "村民代表会议" in draft.decision
+    assert draft.params["adoption"]["votes_for"] == 31
+    assert version_in_force(world["village_a"], date(2026, 11, 30)) == old
+    assert version_in_force(world["village_a"], date(2026, 12, 1)) == draft
+    page = client.get(f"/rulebook-versions/{draft.id}").get_data(as_text=True)
+    assert "2026-12-01" in page and "赞成 31 票" in page
+
+
+# (3) export and import --------------------------------------------------------------------
+
+def _rich_draft(world):
+    """A draft holding one item of every kind and option."""
+    draft = _draft(world)
+    cat = services.add_category(draft, "试点项目", Decimal("30"), "quarter")
+    for fields in [
+        dict(name="义务巡逻", kind="fixed", points=Decimal("0.5"),
+             params={"cap": {"points": "10.00", "period": "month"}}),
+        dict(name="拾金不昧", kind="range", min_points=Decimal("5"), max_points=Decimal("10"),
+             needs_review=True),
+        dict(name="宅前屋后", kind="scorecard", max_points=Decimal("25"),
+             params={"per_problem": "5.00"}),
+        dict(name="志愿服务", kind="rate",
+             params={"units_per_point": "4.00", "rounding": "half_up", "step": "0.50"}),
+        dict(name="获得荣誉", kind="tiered",
+             params={"tiers": {"国家": "50.00", "省": "30.00", "县": "15.00"}}),
+        dict(name="见义勇为", kind="fixed", points=Decimal("10"), once_only=True,
+             params={"bonus_max": "5.00"}, note="事迹经村委会核实"),
+        dict(name="其他好人好事", kind="analogy", min_points=Decimal("1"),
+             max_points=Decimal("10")),
+        dict(name="子女考上大学", kind="fixed", points=Decimal("5"),
+             params={"per_person": True}),
+        dict(name="违法犯罪", kind="fixed", points=Decimal("-20"), veto=True),
+    ]:
+        services.add_item(cat, **fields)
+    draft.params = {"base": {"points": "100", "per": "once", "spendable": False},
+                    "household_cap": {"points": "700.00", "period": "year"},
+                    "eligibility": "enrolled", "thresholds": [{"below": "70",
+                                                               "flag": "suspended"}],
+                    "star_bands": [{"min": "5", "label": "铜"}, {"min": "10", "label": "金"}]}
+    db.session.commit()
+    return draft
+
+
+def test_yaml_export_then_import_gives_the_same_items(app, world, login):
+    draft = _rich_draft(world)
+    client = login("vadmin")
+    resp = client.get(f"/rulebook-versions/{draft.id}/rulebook.yaml")
+    assert resp.status_code == 200 and "attachment" in resp.headers["Content-Disposition"]
+    text = resp.get_data(as_text=True)
+    assert text == export_yaml(draft)
+    assert "义务巡逻" in text and "points: 0.5" in text and "5..10" in text
+    spec = parse_rulebook(text)
+    assert spec.rules["household_cap"] == {"points": "700.00", "period": "year"}
+    resp = client.post(f"/regions/{world['village_a'].id}/rulebooks/import",
+                       data={"file": (io.BytesIO(text.encode()), "细则.yaml")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
+    imported = draft.rulebook.versions[-1]
+    assert imported.id != draft.id and imported.status == "draft"
+    assert _items(imported) == _items(draft)
+    assert export_yaml(imported).split("\n", 3)[3] == text.split("\n", 3)[3]  # past the id
+
+
+def test_excel_export_then_import_gives_the_same_items(app, world, login):
+    draft = _rich_draft(world)
+    client = login("vadmin")
+    resp = client.get(f"/rulebook-versions/{draft.id}/rulebook.xlsx")
+    assert resp.status_code == 200
+    data = resp.get_data()
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["积分细则", "填写说明"]
+    assert [c.value for c in wb["积分细则"][1]][:5] == ["类别", "类别上限分", "类别上限周期",
+                                                     "编号", "评分项"]
+    resp = client.post(f"/regions/{world['village_a'].id}/rulebooks/import",
+                       data={"file": (io.BytesIO(data), "细则.xlsx")},
+                       content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
+    imported = draft.rulebook.versions[-1]
+    assert _items(imported) == _items(draft)
+    # the workbook carries no rulebook-wide rules: the draft keeps those in force
+    assert imported.params == _in_force(world).params
+
+
+def _workbook_with(version, rows):
+    """The workbook of ``version`` with its item rows replaced by ``rows`` (header: value)."""
+    wb = load_workbook(io.BytesIO(excel.export_workbook(version)))
+    ws = wb["积分细则"]
+    ws.delete_rows(2, ws.max_row)
+    for row in rows:
+        ws.append([row.get(h, "") for h in excel.HEADERS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_excel_import_with_errors_names_sheet_row_and_column_and_changes_nothing(
+        app, world, login):
+    data = _workbook_with(_in_force(world), [
+        {"类别": "环境卫生", "评分项": "清扫门前", "类型": "固定分", "分值": "2"},
+        {"类别": "环境卫生", "评分项": "乱倒垃圾", "类型": "固定分", "分值": "两分"},
+        {"类别": "", "评分项": "无类别", "类型": "固定分", "分值": "1"},
+        {"类别": "孝老爱亲", "评分项": "荣誉", "类型": "分级", "分级分值": "国家"},
+        {"类别": "孝老爱亲", "评分项": "巡逻", "类型": "随便", "分值": "1"},
+        {"类别": "孝老爱亲", "评分项": "检查", "类型": "检查评分", "最高分": "25"},
+        {"类别": "孝老爱亲", "评分项": "好事", "类型": "固定分", "分值": "3", "限一次": "也许"},
+    ])
+    before = _counts()
+    client = login("vadmin")
+    resp = client.post(f"/regions/{world['village_a'].id}/rulebooks/import",
+                       data={"file": (io.BytesIO(data), "细则.xlsx")},
+                       content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    with pytest.raises(excel.WorkbookError) as exc:
+        excel.parse_workbook(data)
+    found = {(sheet, row, col) for sheet, row, col, _msg in exc.value.errors}
+    assert found == {("积分细则", 3, "分值"), ("积分细则", 4, "类别"), ("积分细则", 5, "分级分值"),
+                     ("积分细则", 6, "类型"), ("积分细则", 7, "每处扣分"),
+                     ("积分细则", 8, "限一次")}
+    for text in ("积分细则", "第 3 行", "分值", "“两分”不是数字", "类别不能为空",
+                 "请填写“每处扣分”", "请填“是”或留空"):
+        assert text in page, text
+    assert _counts() == before
+
+
+def test_yaml_import_with_errors_names_category_and_item_and_changes_nothing(
+        app, world, login):
+    before = _counts()
+    text = ("categories:\n  - name: 环境卫生\n    items:\n      - {name: 清扫, points: 2}\n"
+            "      - {name: 检查, kind: scorecard, max: 25}\n")
+    resp = login("vadmin").post(f"/regions/{world['village_a'].id}/rulebooks/import",
+                                data={"file": (io.BytesIO(text.encode()), "x.yaml")},
+                                content_type="multipart/form-data")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "类别“环境卫生”第 2 项" in page
+    assert _counts() == before
+
+
+# (4) preview ------------------------------------------------------------------------------
+
+def test_preview_shows_the_judgement_or_the_refusal_and_writes_nothing(app, world, login):
+    draft = _rich_draft(world)
+    cat = draft.categories[-1]
+    rate = next(i for i in cat.items if i.name == "志愿服务")
+    once = next(i for i in cat.items if i.name == "见义勇为")
+    a1 = world["hh"]["a1"]
+    client = login("vadmin")
+    page = client.get(f"/rulebook-versions/{draft.id}/preview").get_data(as_text=True)
+    assert "张小三" in page and "钱七" not in page  # households of the village only
+    before = _counts()
+    page = client.get(f"/rulebook-versions/{draft.id}/preview",
+                      query_string={"household": a1.id, "item": rate.id, "units": "5",
+                                    "deed_date": "2026-11-02"}).get_data(as_text=True)
+    assert "记 +1.5 分" in page and "按四舍五入取 1.5 分" in page
+    page = client.get(f"/rulebook-versions/{draft.id}/preview",
+                      query_string={"household": a1.id, "item": rate.id}).get_data(
+                          as_text=True)
+    assert "不能记分" in page and "请填写数量" in page
+    # once-only: a1 already holds the item under the version in force (same code)
+    db.session.execute(RuleItem.__table__.update().where(RuleItem.id == item(
+        world["village_a"], "红白喜事简办").id).values(code=once.code, once_only=True))
+    db.session.commit()
+    post_entry(household=a1, item_id=item(world["village_a"], "红白喜事简办").id,
+               deed_date=date(2026, 11, 2), recorded_by=world["users"]["scorer"])
+    db.session.commit()
+    before = _counts()
+    page = client.get(f"/rulebook-versions/{draft.id}/preview",
+                      query_string={"household": a1.id, "item": once.id,
+                                    "deed_date": "2026-11-03"}).get_data(as_text=True)
+    assert "每户只能记一次，该户已获得" in page
+    assert _counts() == before
+    # a household of another village is not a choice
+    resp = client.get(f"/rulebook-versions/{draft.id}/preview",
+                      query_string={"household": world["hh"]["b1"].id, "item": rate.id})
+    assert "钱七" not in resp.get_data(as_text=True)
+    assert "data-testid=\"preview-result\"" not in resp.get_data(as_text=True)
+
+
+# the draft editor on a tablet, in Chromium ------------------------------------------------
+
+_CSP_WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.violatedDirective + ' ' + (e.blockedURI || 'inline')));
+"""
+
+
+@pytest.mark.browser
+def test_village_admin_edits_a_draft_on_a_tablet(app, world, live_server):
+    from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, TABLET, require_chromium
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+
+    draft = _draft(world)
+    draft_id, cat_id = draft.id, draft.categories[0].id
+    db.session.commit()
+    db.session.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            ctx = browser.new_context(viewport=TABLET, locale="zh-CN")
+            ctx.add_init_script(_CSP_WATCH)
+            page = ctx.new_page()
+            page.set_default_timeout(15_000)
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(live_server + "/login")
+            page.get_by_label("用户名").fill("vadmin")
+            page.get_by_label("密码").fill("pw-vadmin")
+            page.get_by_role("button", name="登录").click()
+            page.goto(f"{live_server}/rulebook-versions/{draft_id}/edit")
+            expect(page.get_by_role("heading", name="孝老爱亲")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "rules-01-editor.png"))
+            page.goto(f"{live_server}/rule-categories/{cat_id}/items/new")
+            # only the fields of the chosen kind show
+            expect(page.get_by_label("满分")).to_be_hidden()
+            page.get_by_label("类型").select_option("scorecard")
+            expect(page.get_by_label("满分")).to_be_visible()
+            expect(page.get_by_label("分值（加分为正")).to_be_hidden()
+            page.get_by_label("评分项名称").fill("庭院整洁")
+            page.get_by_label("满分").fill("25")
+            page.get_by_label("每处问题扣分").fill("五")
+            page.get_by_role("button", name="保存").click()
+            expect(page.locator(".invalid-feedback")).to_contain_text("分值必须是数字")
+            expect(page.get_by_label("评分项名称")).to_have_value("庭院整洁")
+            expect(page.get_by_label("满分")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "rules-02-item-error.png"), full_page=True)
+            page.get_by_label("每处问题扣分").fill("5")
+            page.get_by_role("button", name="保存").click()
+            expect(page.get_by_text("已添加评分项：庭院整洁")).to_be_visible()
+            expect(page.get_by_text("≤25，-5/处")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "rules-03-saved.png"))
+            page.goto(f"{live_server}/rulebook-versions/{draft_id}/adopt")
+            page.screenshot(path=str(ARTIFACTS / "rules-04-adopt.png"), full_page=True)
+            assert page.evaluate("window.__csp") == []
+            assert errors == []
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("name", ["bamingcun-quarterly-stars.yaml", "fengjie-baijia.yaml",
+                                  "gujing-half-points.yaml", "jiangxia-baxiu.yaml",
+                                  "langao-daode-bank.yaml",
+                                  "project/bamingcun-quarterly-stars.yaml",
+                                  "project/jiangxia-baxiu.yaml"])
+def test_every_rulebook_of_the_repo_round_trips_through_yaml_and_excel(app, world, name):
+    from app.demo.loader import _rulebook_text
+    spec = parse_rulebook(_rulebook_text(f"rulebooks/{name}"))
+    version = services.load_spec(world["village_a2"], spec, name, adopted_on=date(2025, 1, 1),
+                                 effective_from=date(2025, 1, 1), decision="村民代表会议")
+    db.session.commit()  # the services leave the new collections to be reloaded
+    text = export_yaml(version)
+    again = services.import_draft(version.rulebook, parse_rulebook(text))
+    db.session.commit()
+    assert _items(again) == _items(version)
+    assert book_rule(again) == book_rule(version)  # the same rules (numbers as exact text)
+    if any(c.items for c in version.categories):
+        from_excel = services.import_draft(
+            version.rulebook, excel.parse_workbook(excel.export_workbook(version)))
+        db.session.commit()
+        assert _items(from_excel) == [c for c in _items(version) if c[3]]
