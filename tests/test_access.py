@@ -244,6 +244,8 @@ MATRIX = {
                                                           version_id=_rules(i)["draft"])),
     "rules.adopt": ("scoped+edit_rules", lambda i: url_for("rules.adopt",
                                                            version_id=_rules(i)["draft"])),
+    "rules.book_rules": ("scoped+edit_rules", lambda i: url_for("rules.book_rules",
+                                                                version_id=_rules(i)["draft"])),
     "rules.category_new": ("scoped+edit_rules",
                            lambda i: url_for("rules.category_new",
                                              version_id=_rules(i)["draft"])),

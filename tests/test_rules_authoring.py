@@ -501,6 +501,8 @@ def test_village_admin_edits_a_draft_on_a_tablet(app, world, live_server):
             expect(page.get_by_text("已添加评分项：庭院整洁")).to_be_visible()
             expect(page.get_by_text("≤25，-5/处")).to_be_visible()
             page.screenshot(path=str(ARTIFACTS / "rules-03-saved.png"))
+            page.goto(f"{live_server}/rulebook-versions/{draft_id}/book-rules")
+            page.screenshot(path=str(ARTIFACTS / "rules-05-book-rules.png"), full_page=True)
             page.goto(f"{live_server}/rulebook-versions/{draft_id}/adopt")
             page.screenshot(path=str(ARTIFACTS / "rules-04-adopt.png"), full_page=True)
             assert page.evaluate("window.__csp") == []
@@ -530,3 +532,33 @@ def test_every_rulebook_of_the_repo_round_trips_through_yaml_and_excel(app, worl
             version.rulebook, excel.parse_workbook(excel.export_workbook(version)))
         db.session.commit()
         assert _items(from_excel) == [c for c in _items(version) if c[3]]
+
+
+def test_rulebook_wide_rules_of_a_draft_are_edited(app, world, login):
+    draft = _draft(world)
+    client = login("vadmin")
+    url = f"/rulebook-versions/{draft.id}/book-rules"
+    resp = client.post(url, data={"base_points": "100", "base_per": "year",
+                                  "household_cap": "七百", "thresholds": "70",
+                                  "star_bands": "铜=5\n金=10"})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "分值必须是数字" in page and 'value="七百"' in page
+    resp = client.post(url, data={"base_points": "100", "base_per": "year",
+                                  "household_cap": "700", "household_cap_period": "year",
+                                  "enrolled_only": "y", "thresholds": "70",
+                                  "star_bands": "金=10\n铜=5\n银=8"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    book = book_rule(draft)
+    assert book.base == (Decimal("100"), "year", False)
+    assert book.household_cap.points == Decimal("700") and book.eligibility == "enrolled"
+    assert book.thresholds == ((Decimal("70"), "suspended"),)
+    assert [label for _m, label in book.star_bands] == ["铜", "银", "金"]
+    page = client.get(url).get_data(as_text=True)
+    assert "金=10" in page and 'value="700"' in page
+    # adopted versions refuse it too
+    old = _in_force(world)
+    resp = client.post(f"/rulebook-versions/{old.id}/book-rules", data={"base_points": "1"},
+                       follow_redirects=True)
+    assert "已经通过，不能修改" in resp.get_data(as_text=True)
+    assert old.params == _in_force(world).params

@@ -313,3 +313,82 @@ class PreviewForm(FlaskForm):
     reference = StringField(_l("参照细则中的哪一项（参照评分）"),
                             validators=[Optional(), Length(max=128)])
     member = StringField(_l("家庭成员（按人记的项）"), validators=[Optional(), Length(max=64)])
+
+
+BASE_PER_CHOICES = [SelectChoice("once", _l("一次")), SelectChoice("month", _l("每月")),
+                    SelectChoice("quarter", _l("每季度")), SelectChoice("year", _l("每年"))]
+
+
+class BookRulesForm(FlaskForm):
+    """The rulebook-wide rules of a draft (rules.engine.BookRule): base score, household cap,
+    eligibility gate, thresholds and star bands."""
+
+    base_points = StringField(_l("基础分（可不填）"), validators=[Optional(), Length(max=12)])
+    base_per = SelectField(_l("基础分发放"), choices=BASE_PER_CHOICES, default="once")
+    base_spendable = BooleanField(_l("基础分可用于兑换"))
+    household_cap = StringField(_l("每户加分上限（可不填）"), validators=[Optional(), Length(max=12)])
+    household_cap_period = SelectField(_l("上限周期"), choices=PERIOD_CHOICES, default="year")
+    enrolled_only = BooleanField(_l("只有参加本积分制的农户记分"))
+    thresholds = TextAreaField(_l("暂停线（每行一个分数：低于它暂停享受相关待遇）"),
+                               validators=[Optional(), Length(max=500)])
+    star_bands = TextAreaField(_l("星级（每行一级，如 金=10，表示 10 分及以上为金）"),
+                               validators=[Optional(), Length(max=1000)])
+
+    def fill(self, params: dict) -> None:
+        """Show a version's params."""
+        from app.points import fmt_points
+        p = params or {}
+
+        def num(v):
+            return fmt_points(Decimal(str(v)), sign=False)
+        base = p.get("base") or {}
+        if base:
+            self.base_points.data = num(base["points"])
+            self.base_per.data = base.get("per", "once")
+            self.base_spendable.data = bool(base.get("spendable", True))
+        cap = p.get("household_cap") or {}
+        if cap:
+            self.household_cap.data = num(cap["points"])
+            self.household_cap_period.data = cap.get("period", "year")
+        self.enrolled_only.data = p.get("eligibility") == "enrolled"
+        self.thresholds.data = "\n".join(num(t["below"]) for t in p.get("thresholds") or ())
+        self.star_bands.data = "\n".join(f"{b['label']}={num(b['min'])}"
+                                         for b in p.get("star_bands") or ())
+
+    def cleaned(self, params: dict) -> dict | None:
+        """``params`` with the rulebook-wide rules of the form (other keys, such as a
+        threshold's own flag, kept; None when there are none). A wrong field gets its error
+        (check the fields' errors)."""
+        out = {k: v for k, v in (params or {}).items()
+               if k not in ("base", "household_cap", "eligibility", "thresholds",
+                            "star_bands")}
+        base = _num(self.base_points, positive=True)
+        if base:
+            out["base"] = {"points": base, "per": self.base_per.data,
+                           "spendable": bool(self.base_spendable.data)}
+        cap = _num(self.household_cap, positive=True)
+        if cap:
+            out["household_cap"] = {"points": cap, "period": self.household_cap_period.data}
+        if self.enrolled_only.data:
+            out["eligibility"] = "enrolled"
+        flags = {t.get("below"): t.get("flag") for t in (params or {}).get("thresholds") or ()}
+        thresholds = []
+        for line in (self.thresholds.data or "").split():
+            try:
+                below = format(to_points(line), "f")
+            except Refusal:
+                self.thresholds.errors.append(_("“%(part)s”不是分数", part=line))
+                continue
+            thresholds.append({"below": below, "flag": flags.get(below, "suspended")})
+        if thresholds:
+            out["thresholds"] = thresholds
+        try:
+            bands = parse_tiers(self.star_bands.data or "")
+        except ValueError as exc:
+            self.star_bands.errors.append(_("“%(part)s”应写成 级别=最低分，如 金=10",
+                                            part=str(exc)))
+            bands = {}
+        if bands:
+            out["star_bands"] = [{"min": v, "label": k}
+                                 for k, v in sorted(bands.items(), key=lambda kv: Decimal(kv[1]))]
+        return out or None

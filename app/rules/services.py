@@ -246,3 +246,11 @@ def delete_item(item: RuleItem) -> None:
     for pos, other in enumerate(cat.items):
         other.position = pos
     db.session.flush()
+
+
+def set_book_rules(version: RulebookVersion, params: dict | None) -> None:
+    """Replace a draft's rulebook-wide rules (``RulebookVersion.params``; the numbers as
+    exact strings, as ``rules.queries.book_rule`` reads them)."""
+    _draft_only(version)
+    version.params = params or None
+    db.session.flush()

@@ -22,7 +22,8 @@ from app.regions.models import Region
 from app.regions.queries import in_scope, region_or_404
 from app.rules import excel, services
 from app.rules.engine import Deed, Refusal, judge
-from app.rules.forms import (AdoptForm, CategoryForm, ConfirmForm, ImportForm, ItemForm,
+from app.rules.forms import (AdoptForm, BookRulesForm, CategoryForm, ConfirmForm, ImportForm,
+                             ItemForm,
                              NewDraftForm, PreviewForm)
 from app.rules.importer import RulebookFormatError, parse_rulebook
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion
@@ -139,7 +140,11 @@ def edit(version_id):
     refused = _refuse_adopted(v)
     if refused:
         return refused
-    return render_template("rules/edit.html", version=v, confirm=ConfirmForm())
+    book = book_rule(v)
+    return render_template("rules/edit.html", version=v, confirm=ConfirmForm(), book=book,
+                           book_rules_set=bool(book.base or book.household_cap
+                                               or book.eligibility or book.thresholds
+                                               or book.star_bands))
 
 
 @bp.route("/rulebook-versions/<int:version_id>/categories/new", methods=["GET", "POST"])
@@ -263,6 +268,28 @@ def item_delete(item_id):
         db.session.commit()
         flash(_("已删除评分项：%(name)s", name=name), "success")
     return redirect(url_for("rules.edit", version_id=version.id))
+
+
+@bp.route("/rulebook-versions/<int:version_id>/book-rules", methods=["GET", "POST"])
+@require("edit_rules")
+def book_rules(version_id):
+    """Edit a draft's rulebook-wide rules: base score, household cap, eligibility gate,
+    thresholds and star bands."""
+    v = _version_or_404(version_id, edit=True)
+    refused = _refuse_adopted(v)
+    if refused:
+        return refused
+    form = BookRulesForm()
+    if not form.is_submitted():
+        form.fill(v.params)
+    if form.validate_on_submit():
+        params = form.cleaned(v.params)
+        if not any(f.errors for f in form):  # cleaned() puts its errors on the fields
+            services.set_book_rules(v, params)
+            db.session.commit()
+            flash(_("已保存总则"), "success")
+            return redirect(url_for("rules.edit", version_id=v.id))
+    return render_template("rules/book_rules.html", version=v, form=form)
 
 
 @bp.route("/rulebook-versions/<int:version_id>/adopt", methods=["GET", "POST"])
