@@ -238,3 +238,23 @@ def test_charts_are_static_scripts_with_data_attributes(app, ledger, login):
     assert "/static/vendor/echarts-6.1.0/echarts.min.js" in html
     assert "/static/js/charts.js" in html and html.count("data-chart=") == 3
     assert "cdn" not in html.lower()
+
+
+def test_city_dashboard_on_the_demo_shows_the_twelve_quotas(app):
+    from app.accounts.models import User
+    from app.demo.loader import load_demo
+    from app.regions.models import Region
+    load_demo()
+    db.session.commit()
+    city = Region.query.filter_by(level="city").one()
+    quotas = queries.pilot_quotas(city)
+    assert len(quotas) == 12 and sum(q.quota for q in quotas) == 58
+    assert sum(q.designated for q in quotas) >= 1
+    user = User.query.filter_by(username="city").one()
+    client = app.test_client()
+    assert client.post("/login", data={"username": user.username,
+                                       "password": "demo-2021"}).status_code == 302
+    html = client.get(f"/pilots/{city.id}").get_data(as_text=True)
+    assert html.count('href="/pilots/') >= 12 and "湾里管理局" in html and ">58<" in html
+    page = client.get(f"/rollups/{city.id}").get_data(as_text=True)
+    assert "南昌县" in page and "data-chart" in page
