@@ -255,11 +255,13 @@ def test_adoption_records_the_decision_and_takes_effect_from_its_date(app, world
                           ({"votes_for": "10", "votes_against": "9", "votes_abstain": "3"},
                            "赞成票须超过"),
                           ({"effective_from": "2026-11-01"}, "施行日期不能早于会议日期"),
-                          ({"votes_for": ""}, "请填写赞成票数")]:
+                          ({"votes_for": ""}, "请填写赞成票数"),
+                          ({"meeting_date": "2019-12-01", "effective_from": "2019-12-31"},
+                           "新版本的施行日期须在这一天之后")]:
         resp = client.post(f"/rulebook-versions/{draft.id}/adopt", data=_adopt_data(**over))
         page = resp.get_data(as_text=True)
         assert resp.status_code == 200 and message in page, over
-        assert 'value="2026-11-20"' in page  # what was typed stays
+        assert f'value="{_adopt_data(**over)["meeting_date"]}"' in page  # typed, kept
         db.session.expire_all()
         assert draft.status == "draft"
     resp = client.post(f"/rulebook-versions/{draft.id}/adopt", data=_adopt_data())

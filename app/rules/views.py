@@ -292,6 +292,21 @@ def book_rules(version_id):
     return render_template("rules/book_rules.html", version=v, form=form)
 
 
+def _after_adopted(version, form) -> bool:
+    """True when the draft takes effect after every adopted version of its rulebook (else
+    the error is set on the effective date): a later version never takes effect before an
+    earlier one, so which version judges a day stays plain."""
+    latest = max((v.effective_from for v in version.rulebook.versions
+                  if v.status == "adopted" and v.effective_from), default=None)
+    if latest is not None and form.effective_from.data <= latest:
+        form.effective_from.errors = list(form.effective_from.errors) + [
+            _("第 %(n)s 版自 %(d)s 起施行，新版本的施行日期须在这一天之后",
+              n=max(v.number for v in version.rulebook.versions
+                    if v.status == "adopted" and v.effective_from == latest), d=latest)]
+        return False
+    return True
+
+
 @bp.route("/rulebook-versions/<int:version_id>/adopt", methods=["GET", "POST"])
 @require("edit_rules")
 def adopt(version_id):
@@ -306,7 +321,7 @@ def adopt(version_id):
     empty = not any(c.items for c in v.categories)
     if empty and form.is_submitted():
         flash(_("草稿里还没有任何评分项，不能表决通过"), "danger")
-    elif form.validate_on_submit():
+    elif form.validate_on_submit() and _after_adopted(v, form):
         services.adopt_version(v, adopted_on=form.meeting_date.data,
                                effective_from=form.effective_from.data,
                                decision=form.decision_text(), record=form.record())
