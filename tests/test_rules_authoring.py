@@ -81,6 +81,10 @@ def test_a_township_template_is_readable_and_copyable_by_its_villages(app, world
     assert draft.status == "draft" and [i.name for c in draft.categories
                                         for i in c.items] == ["门前三包"]
     assert template.status == "adopted" and len(template.rulebook.versions) == 1
+    page = login("auditor").get(f"/regions/{world['town_a'].id}/rulebooks").get_data(
+        as_text=True)
+    assert "莲塘镇积分细则模板" in page and "镇党委会议" in page
+    assert login("auditor_b").get(f"/regions/{world['town_a'].id}/rulebooks").status_code == 404
     # village B (another township) sees nothing of it
     assert login("vadmin_b").get(f"/rulebook-versions/{template.id}").status_code == 404
     # a village admin cannot edit the township's template
@@ -572,3 +576,32 @@ def test_rulebook_wide_rules_of_a_draft_are_edited(app, world, login):
                        follow_redirects=True)
     assert "已经通过，不能修改" in resp.get_data(as_text=True)
     assert old.params == _in_force(world).params
+
+
+def test_through_the_pages_a_changed_item_judges_deeds_from_its_effective_date(
+        app, world, login):
+    """Draft from the version in force, change an item's points, adopt from 2026-11-01: a
+    deed of 10-31 is judged by the old version, one of 11-01 by the new one."""
+    old = _in_force(world)
+    client = login("vadmin")
+    resp = client.post(f"/regions/{world['village_a'].id}/rulebooks/drafts",
+                       data={"source": old.id})
+    draft = old.rulebook.versions[-1]
+    target = next(i for c in draft.categories for i in c.items if i.name == "红白喜事简办")
+    resp = client.post(f"/rule-items/{target.id}/edit",
+                       data={"name": "红白喜事简办", "kind": "fixed", "points": "8"})
+    assert resp.status_code == 302
+    resp = client.post(f"/rulebook-versions/{draft.id}/adopt",
+                       data=_adopt_data(meeting_date="2026-10-20", effective_from="2026-11-01"))
+    assert resp.status_code == 302
+    db.session.expire_all()
+    entries = []
+    for day in (date(2026, 10, 31), date(2026, 11, 1)):
+        version = version_in_force(world["village_a"], day)
+        it = next(i for c in version.categories for i in c.items if i.name == "红白喜事简办")
+        entries.append(post_entry(household=world["hh"]["a1"], item_id=it.id, deed_date=day,
+                                  recorded_by=world["users"]["scorer"]))
+    db.session.commit()
+    assert [(e.points, e.rulebook_version_id) for e in entries] == [
+        (Decimal("5"), old.id), (Decimal("8"), draft.id)]
+    assert entries[0].item_code == entries[1].item_code == target.code
