@@ -423,6 +423,7 @@ def test_preview_shows_the_judgement_or_the_refusal_and_writes_nothing(app, worl
     client = login("vadmin")
     page = client.get(f"/rulebook-versions/{draft.id}/preview").get_data(as_text=True)
     assert "张小三" in page and "钱七" not in page  # households of the village only
+    assert '<option value="国家">' in page  # the tiers of the version are offered
     before = _counts()
     page = client.get(f"/rulebook-versions/{draft.id}/preview",
                       query_string={"household": a1.id, "item": rate.id, "units": "5",

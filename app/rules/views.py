@@ -438,5 +438,6 @@ def preview(version_id):
             refusal = refusal_text(exc)
     elif not request.args:
         form.deed_date.data = local_today()
+    tiers = list(dict.fromkeys(t for i in items for t in i.tiers))
     return render_template("rules/preview.html", version=v, form=form, result=result,
-                           refusal=refusal, household=household, chosen=chosen)
+                           refusal=refusal, household=household, chosen=chosen, tiers=tiers)
