@@ -65,37 +65,36 @@ def create_app(config=None):
     init_security(app)
 
     from app import models  # noqa: F401  (registers every table with the metadata)
-    from app.accounts.views import bp as accounts_bp
-    from app.boards.views import bp as boards_bp
-    from app.households.views import bp as households_bp
-    from app.public.views import bp as public_bp
-    from app.regions.views import bp as regions_bp
-    from app.scoring.views import bp as scoring_bp
-    from app.audit.views import bp as audit_bp
-    for bp in (accounts_bp, regions_bp, households_bp, scoring_bp, boards_bp, public_bp, audit_bp):
-        app.register_blueprint(bp)
-    from app.evidence.views import bp as evidence_bp
-    from app.review.public_views import bp as villager_bp
-    from app.review.views import bp as review_bp
-    for bp in (review_bp, villager_bp, evidence_bp):
-        app.register_blueprint(bp)
-    from app.accounts.manage_views import bp as users_bp
-    from app.ops.views import bp as ops_bp
-    app.register_blueprint(users_bp)
-    app.register_blueprint(ops_bp)
-    from app.rewards.views import bp as rewards_bp
-    app.register_blueprint(rewards_bp)
-    from app.reports.views import bp as reports_bp
-    app.register_blueprint(reports_bp)
-
-    from app.rules.views import bp as rules_bp
-    app.register_blueprint(rules_bp)
+    _register_blueprints(app)
 
     from app.cli import register_cli
     register_cli(app)
     _register_template_helpers(app)
     _register_errors(app)
     return app
+
+
+def _register_blueprints(app):
+    """Attach every feature's blueprint."""
+    from app.accounts.manage_views import bp as users_bp
+    from app.accounts.views import bp as accounts_bp
+    from app.audit.views import bp as audit_bp
+    from app.boards.views import bp as boards_bp
+    from app.evidence.views import bp as evidence_bp
+    from app.households.views import bp as households_bp
+    from app.ops.views import bp as ops_bp
+    from app.public.views import bp as public_bp
+    from app.regions.views import bp as regions_bp
+    from app.reports.views import bp as reports_bp
+    from app.review.public_views import bp as villager_bp
+    from app.review.views import bp as review_bp
+    from app.rewards.views import bp as rewards_bp
+    from app.rules.views import bp as rules_bp
+    from app.scoring.views import bp as scoring_bp
+    for bp in (accounts_bp, users_bp, regions_bp, households_bp, rules_bp, scoring_bp,
+               review_bp, villager_bp, evidence_bp, boards_bp, rewards_bp, reports_bp,
+               audit_bp, public_bp, ops_bp):
+        app.register_blueprint(bp)
 
 
 def _register_template_helpers(app):

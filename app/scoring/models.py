@@ -45,6 +45,7 @@ class LedgerEntry(db.Model):
         db.Index("ix_ledger_village_period", "village_id", "period"),
         db.Index("ix_ledger_household_id", "household_id", "id"),
         db.Index("ix_ledger_village_status", "village_id", "status"),
+        db.Index("ix_ledger_scorer_time", "recorded_by_id", "recorded_at"),  # audit flags
         db.UniqueConstraint("village_id", "seq"),
     )
 
