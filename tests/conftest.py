@@ -51,6 +51,28 @@ def live_server(app):
         server.server_close()
 
 
+def run_threads(n, target):
+    """Start ``n`` threads together (a barrier) running ``target(i)``; return (results,
+    errors) once all have finished. For concurrency tests on PostgreSQL and SQLite: close the
+    test's own session first (on SQLite every transaction holds the write lock)."""
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def run(i):
+        try:
+            barrier.wait()
+            results.append(target(i))
+        except Exception as exc:  # pragma: no cover - reported by the caller's assertion
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
 class FreshGClient(FlaskClient):
     """A test client whose every request starts with an empty ``g``.
 

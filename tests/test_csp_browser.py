@@ -2,18 +2,12 @@
 never a downloaded browser): the pages of issue 9 and the pages they touch load without a
 single CSP violation, and the behaviours moved out of inline handlers still work (print
 button, confirmation before deactivating an account)."""
-import os
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.households.qr import public_url
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking"]
 RECORD_VIOLATIONS = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation',
@@ -21,31 +15,9 @@ document.addEventListener('securitypolicyviolation',
 """
 
 
-def _require_chromium():
-    if os.path.exists(CHROMIUM):
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"CI is set but Chromium is missing at {CHROMIUM}")
-    pytest.skip(f"Chromium not found at {CHROMIUM}")
-
-
-@pytest.fixture
-def server(app):
-    """The app on 127.0.0.1 and a free port, in a background thread."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{srv.server_port}"
-    finally:
-        srv.shutdown()
-        thread.join(timeout=10)
-        srv.server_close()
-
-
 @pytest.mark.browser
-def test_pages_load_without_csp_violations(app, world, server):
-    _require_chromium()
+def test_pages_load_without_csp_violations(app, world, live_server):
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     v, a1 = world["village_a"], world["hh"]["a1"]
@@ -73,26 +45,26 @@ def test_pages_load_without_csp_violations(app, world, server):
             page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
             page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
 
-            page.goto(server + "/login")
+            page.goto(live_server + "/login")
             page.get_by_label("用户名").fill("vadmin")
             page.get_by_label("密码").fill("pw-vadmin")
             page.get_by_role("button", name="登录").click()
             page.wait_for_url(f"**/regions/{village_id}")
             violations = {}
             for path in pages:
-                page.goto(server + path)
+                page.goto(live_server + path)
                 found = page.evaluate("window.__csp")
                 if found:
                     violations[path] = found
 
             # the print button works without an inline handler
-            page.goto(server + f"/villages/{village_id}/plates?group={group_id}")
+            page.goto(live_server + f"/villages/{village_id}/plates?group={group_id}")
             page.evaluate("window.print = () => { window.__printed = true; }")
             page.get_by_role("button", name="打印（A4）").click()
             assert page.evaluate("window.__printed") is True
 
             # deactivating asks first; dismissing the question changes nothing
-            page.goto(server + "/users")
+            page.goto(live_server + "/users")
             page.once("dialog", lambda d: d.dismiss())
             page.get_by_role("button", name="停用").click()
             assert page.get_by_text("在用").count() == 1
@@ -104,7 +76,7 @@ def test_pages_load_without_csp_violations(app, world, server):
             vp = phone.new_page()
             vp.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
             for path in (qr, qr + "/notice", qr + "/report", "/h/" + "x" * 43):
-                vp.goto(server + path)
+                vp.goto(live_server + path)
                 found = vp.evaluate("window.__csp")
                 if found:
                     violations[path] = found

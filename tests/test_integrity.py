@@ -1,6 +1,5 @@
 """Issue 4 integrity: hash chain, tamper detection at the row, conditional spends, and
 idempotency under concurrency (PostgreSQL and SQLite)."""
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ from app.scoring.chain import chain_head
 from app.scoring.checks import verify
 from app.scoring.models import EntryTransition, HouseholdBalance, LedgerEntry
 from app.scoring.services import post_entry, reverse_entry, spend
-from tests.conftest import item
+from tests.conftest import item, run_threads
 
 DAY = date(2026, 11, 2)
 
@@ -120,25 +119,6 @@ def test_spend_never_overspends_and_does_not_touch_earned(world):
     assert verify() == []
 
 
-def _threads(n, target):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # pragma: no cover - reported by the assertion
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
-
-
 def test_fifty_concurrent_redemptions_yield_exactly_k(app, world):
     """50 threads each spend 1.5 points against a balance that covers exactly k = 7."""
     k = 7
@@ -164,7 +144,7 @@ def test_fifty_concurrent_redemptions_yield_exactly_k(app, world):
             finally:
                 db.session.remove()
 
-    results, errors = _threads(50, redeem)
+    results, errors = run_threads(50, redeem)
     assert errors == []
     assert results.count(True) == k
     bal = db.session.get(HouseholdBalance, hid)
@@ -190,7 +170,7 @@ def test_twenty_parallel_posts_with_one_key_make_one_entry(app, world):
             finally:
                 db.session.remove()
 
-    results, errors = _threads(20, post)
+    results, errors = run_threads(20, post)
     assert errors == []
     assert len(set(results)) == 1
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1

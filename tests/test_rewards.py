@@ -2,7 +2,6 @@
 (one spend entry, idempotent, never overspends or oversells, also with concurrent counters on
 PostgreSQL and SQLite), cancel/refund as reversal, opening days, reports and access."""
 import io
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -18,7 +17,7 @@ from app.scoring.checks import verify
 from app.scoring.models import HouseholdBalance, LedgerEntry
 from app.scoring.periods import local_today
 from app.scoring.services import post_entry, reverse_entry
-from tests.conftest import item
+from tests.conftest import item, run_threads
 
 
 def _award(world, hh="a1", times=1, name="红白喜事简办"):
@@ -192,25 +191,6 @@ def test_outside_the_opening_days_redemption_is_refused_in_chinese(world):
 
 # -- concurrency (PostgreSQL and SQLite) ------------------------------------------------------
 
-def _threads(n, target):
-    barrier = threading.Barrier(n)
-    results, errors = [], []
-
-    def run(i):
-        try:
-            barrier.wait()
-            results.append(target(i))
-        except Exception as exc:  # pragma: no cover - reported by the assertion
-            errors.append(repr(exc))
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return results, errors
-
-
 def _redeemer(app, basket, key=None):
     def redeem(i, hid):
         from app.households.models import Household
@@ -236,7 +216,7 @@ def test_two_counters_never_take_more_than_the_balance(app, world):
     hid, basket = world["hh"]["a1"].id, {haircut.id: 1}
     db.session.close()
     redeem = _redeemer(app, basket, key=lambda i: f"c{i}")
-    results, errors = _threads(12, lambda i: redeem(i, hid))
+    results, errors = run_threads(12, lambda i: redeem(i, hid))
     assert errors == []
     assert results.count("ok") == 3 and set(results) == {"ok", "insufficient"}
     assert _balance(hid).spendable_balance == 1
@@ -254,7 +234,7 @@ def test_the_last_unit_is_sold_once(app, world):
     rid = rice.id
     db.session.close()
     redeem = _redeemer(app, {rid: 1})
-    results, errors = _threads(len(hids), lambda i: redeem(i, hids[i]))
+    results, errors = run_threads(len(hids), lambda i: redeem(i, hids[i]))
     assert errors == []
     assert results.count("ok") == 1 and set(results) == {"ok", "out_of_stock"}
     assert _stock(rid) == 0 == queries.movement_sum(rid)
@@ -270,7 +250,7 @@ def test_one_form_posted_by_many_threads_makes_one_redemption(app, world):
     hid, rid = world["hh"]["a1"].id, rice.id
     db.session.close()
     redeem = _redeemer(app, {rid: 1}, key=lambda i: "same-form")
-    results, errors = _threads(8, lambda i: redeem(i, hid))
+    results, errors = run_threads(8, lambda i: redeem(i, hid))
     assert errors == [] and set(results) == {"ok"}
     assert db.session.scalar(select(func.count(Redemption.id))) == 1
     assert _stock(rid) == 9 and _balance(hid).spendable_balance == Decimal("7.5")
