@@ -279,3 +279,29 @@ def test_the_score_form_feeds_every_kind_to_the_engine(app, world, login):
                    ("其他好人好事", Decimal("6"), None), ("子女考上大学", Decimal("5"), "张丽")]
     form = client.get(f"/households/{hid}/score").get_data(as_text=True)
     assert "≤25，-5/处" in form and 'data-tiers="国家|省|县|乡镇"' in form
+
+
+def test_langao_redemption_and_bamingcun_prize_held_by_an_open_objection(world):
+    """sn-langao: a household with 58 redeems goods costing 30 and keeps 28.
+    hlj-fangzheng-baming: a quarter result with an open objection releases no prize."""
+    from app.review.queries import prize_released
+    from app.review.services import raise_objection, resolve_objection
+    from app.scoring.models import VillageSettings
+    v, u, h = world["village_a"], world["users"]["scorer"], world["hh"]["a1"]
+    _post(h, v, "被评为敬老爱亲之星", u)
+    _post(h, v, "劝阻他人参加非法活动", u)
+    _post(h, v, "帮助困难居民", u)
+    _post(h, v, "拾金不昧", u, points="8")                       # 20 + 20 + 10 + 8 = 58
+    assert _bal(h) == (Decimal("58"), Decimal("58"))
+    spend(household=h, points="30", recorded_by=u, reason="兑换商品")
+    assert _bal(h) == (Decimal("58"), Decimal("28"))
+    db.session.get(VillageSettings, v.id).notice_days = 7
+    q = quarter_period(date(2026, 11, 2))
+    other = world["hh"]["a2"]
+    held = _post(other, v, "帮助困难居民", u)
+    assert prize_released(other.id, q)
+    objection = raise_objection(held, text="未核实", by_household=h)
+    assert not prize_released(other.id, q) and prize_released(h.id, q)
+    resolve_objection(objection, outcome="entry_upheld", reason="属实",
+                      by_user=world["users"]["vadmin"])
+    assert prize_released(other.id, q)

@@ -57,3 +57,15 @@ def household_reports(household_id: int):
         select(SelfReport).options(joinedload(SelfReport.item))
         .where(SelfReport.household_id == household_id).order_by(SelfReport.id.desc())
         .limit(20)).scalars().all()
+
+
+def prize_released(household_id: int, period) -> bool:
+    """True when a household's result for ``period`` may be rewarded: no objection to any of
+    its entries of that period is still open (bamingcun: prizes are handed out only where no
+    objection was raised; an open objection holds the prize until it is resolved)."""
+    open_objection = (select(Objection.id).join(LedgerEntry, LedgerEntry.id == Objection.entry_id)
+                      .where(LedgerEntry.household_id == household_id,
+                             LedgerEntry.deed_date >= period.start,
+                             LedgerEntry.deed_date < period.end, Objection.status == "open")
+                      .limit(1))
+    return db.session.execute(open_objection).first() is None
