@@ -35,8 +35,11 @@ def _ids(world):
                                 deed_date=entry.deed_date, description="好事")
     rewards = _reward_ids(world)
     reports = _report_ids(world)
+    extra = {}
+    for make_ids in EXTRA_IDS:
+        extra.update(make_ids(world))
     db.session.commit()
-    return {"village_id": v.id, "region_id": v.id, "household_id": world["hh"]["a1"].id,
+    return {**extra, "village_id": v.id, "region_id": v.id, "household_id": world["hh"]["a1"].id,
             "entry_id": entry.id, "group": world["g_a1"].id,
             "user_id": world["users"]["scorer"].id, "evidence_id": photo.id,
             "objection_id": objection.id, "report_id": report.id,
@@ -282,6 +285,25 @@ def _rules(i):
                       "item": category.items[0].id, "spare_category": spare_category.id,
                       "spare_item": spare_item.id}
     return i["rules"]
+
+def _feature_matrices():
+    """Routes of later features live in ``tests/access_<feature>.py``: each defines ``ROUTES``
+    (endpoint -> (kind, url builder), as MATRIX) and may define ``ids(world) -> dict`` that
+    makes its objects in village A (flushed; the caller commits)."""
+    import importlib
+    from pathlib import Path
+    makers = []
+    for path in sorted(Path(__file__).parent.glob("access_*.py")):
+        module = importlib.import_module(f"tests.{path.stem}")
+        clash = set(module.ROUTES) & set(MATRIX)
+        assert not clash, f"{path.name} repeats {clash}"
+        MATRIX.update(module.ROUTES)
+        if hasattr(module, "ids"):
+            makers.append(module.ids)
+    return makers
+
+
+EXTRA_IDS = _feature_matrices()
 
 # Users whose region contains village A (the objects' region); the rest are foreign.
 OWN = {"scorer", "vadmin", "auditor", "county", "city", "admin"}
