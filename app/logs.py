@@ -18,6 +18,7 @@ _TOKEN = re.compile(r"^/h/([A-Za-z0-9_-]{1,6})[A-Za-z0-9_-]*")
 
 
 _TOKEN_ANYWHERE = re.compile(r"(/h/[A-Za-z0-9_-]{6})[A-Za-z0-9_-]{10,}")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def redact_text(text: str) -> str:
@@ -38,6 +39,9 @@ class _RequestContext(logging.Filter):
 
     def filter(self, record):
         message = record.getMessage()
+        if "\x1b[" in message:  # the development server colours its request lines
+            message = _ANSI.sub("", message)
+            record.msg, record.args = message, None
         if "/h/" in message:
             record.msg, record.args = redact_text(message), None
         if has_request_context():

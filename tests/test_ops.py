@@ -258,3 +258,18 @@ def test_error_and_server_lines_do_not_carry_a_whole_token():
         logger.removeHandler(handler)
     text = stream.getvalue()
     assert token not in text and text.count("/h/Zz09_-…") == 2
+
+
+def test_log_lines_carry_no_terminal_colour_codes():
+    """Werkzeug's development server colours request lines (ANSI escapes); a JSON log line
+    must hold plain text."""
+    stream = io.StringIO()
+    handler = make_handler("json", stream)
+    logger = logging.getLogger("test.ansi")
+    logger.addHandler(handler)
+    try:
+        logger.info('%s - - "%s" %s -', "127.0.0.1", "\x1b[33mGET /nope HTTP/1.1\x1b[0m", 404)
+    finally:
+        logger.removeHandler(handler)
+    line = json.loads(stream.getvalue())
+    assert "\x1b" not in line["message"] and '"GET /nope HTTP/1.1" 404' in line["message"]
