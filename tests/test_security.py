@@ -18,12 +18,14 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete, func, select
 
 from app import create_app
 from app.accounts import credentials
 from app.accounts.passwords import password_problems
 from app.extensions import db
 from app.households.qr import public_url
+from tests.conftest import run_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCKED = "密码错误次数太多，账号已暂时锁定。请 15 分钟后再试，或请管理员重置密码。"
@@ -455,3 +457,32 @@ def test_every_door_plate_route_is_guarded(app):
                  if rule.rule.startswith("/h/")
                  and not getattr(app.view_functions[rule.endpoint], "qr_capability", False)]
     assert unguarded == []
+
+
+def test_concurrent_first_logins_of_one_account_share_one_login_state(app, world):
+    """Found by the soak run: two first logins of one account at once both inserted its
+    LoginState row and the later one failed with a unique violation (a 500). On PostgreSQL
+    the threads overlap (each holds its transaction open, as a login does while it checks the
+    password hash); on SQLite BEGIN IMMEDIATE queues them."""
+    import time
+
+    from app.accounts.login_state import LoginState
+    from app.accounts.models import User
+    uid = world["users"]["vadmin"].id
+    db.session.execute(delete(LoginState).where(LoginState.user_id == uid))
+    db.session.commit()
+    db.session.close()
+
+    def first_login(_i):
+        with app.app_context():
+            try:
+                state = credentials.login_state(db.session.get(User, uid), for_update=True)
+                time.sleep(0.2)
+                db.session.commit()
+                return state.session_token
+            finally:
+                db.session.remove()
+    results, errors = run_threads(4, first_login)
+    assert errors == [] and len(results) == 4 and len(set(results)) == 1
+    assert db.session.scalar(select(func.count()).select_from(LoginState)
+                             .where(LoginState.user_id == uid)) == 1

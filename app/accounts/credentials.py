@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.accounts.login_state import LoginState
@@ -48,10 +49,13 @@ def login_state(user: User, *, for_update: bool = False) -> LoginState:
         stmt = stmt.with_for_update()
     state = db.session.execute(stmt).scalar_one_or_none()
     if state is None:
-        state = LoginState(user_id=user.id, session_token=secrets.token_hex(16),
-                           failed_logins=0)
-        db.session.add(state)
-        db.session.flush()
+        try:  # two first logins of one account at once: the second reads the first's row
+            with db.session.begin_nested():
+                state = LoginState(user_id=user.id, session_token=secrets.token_hex(16),
+                                   failed_logins=0)
+                db.session.add(state)
+        except IntegrityError:
+            state = db.session.execute(stmt).scalar_one()
     return state
 
 
