@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import login_required
 
 from app.accounts.access import scope
-from app.boards.queries import village_board
+from app.boards.queries import movers, village_board
 from app.extensions import db
 from app.households.queries import village_or_404
 from app.review.services import confirm_due
@@ -23,5 +23,10 @@ def village(village_id):
     period = parse_month(request.args.get("month")) or month_period(today)
     board = village_board(village.id, period, current_app.config["RED_BOARD_SIZE"])
     following = month_period(period.end) if period.end <= today else None
+    prev = previous_month(period)
     return render_template("boards/village.html", village=village, board=board,
-                           prev=previous_month(period), next=following)
+                           prev=prev, next=following, moved=movers(village.id, period, prev))
+
+
+# The other pages of the blueprint register their routes on ``bp`` when imported.
+from app.boards import public_views, pub_views, setup_views  # noqa: E402,F401
