@@ -1,0 +1,82 @@
+/* Elder-friendly public pages (templates/public/layout.html), issue 8.
+   - Large type: a toggle that scales the page's type; remembered in localStorage, applied
+     before the page paints (this script is loaded in <head>).
+   - Read aloud: on the household page, a button reads the household's score, rank and recent
+     entries with the browser's speech synthesis (zh-CN). Only on a tap, never by itself; a
+     second tap stops. Hidden where the browser has no speech synthesis.
+   No pop-ups, no downloads: it works inside WeChat's browser. */
+(function () {
+  "use strict";
+  var KEY = "jf-large-type";
+  var root = document.documentElement;
+  function stored() { try { return window.localStorage.getItem(KEY) === "1"; } catch (e) { return false; } }
+  function store(on) { try { window.localStorage.setItem(KEY, on ? "1" : "0"); } catch (e) { /* private mode */ } }
+  if (stored()) { root.classList.add("large-type"); }
+
+  function text(el) { return el ? el.textContent.replace(/\s+/g, " ").trim() : ""; }
+
+  function speech(bar) {
+    function t(name, n) { return (bar.getAttribute("data-t-" + name) || "").replace("{n}", n); }
+    var parts = [];
+    var name = document.querySelector("[data-testid=masked-name]");
+    if (name) { parts.push(text(name)); }
+    var earned = document.querySelector("[data-testid=earned]");
+    if (earned) { parts.push(t("earned", text(earned))); }
+    var rank = document.querySelector("[data-testid=rank]");
+    if (rank && rank.firstChild && /\d/.test(rank.firstChild.textContent)) {
+      var of = rank.querySelector("small");
+      parts.push(t("rank", rank.firstChild.textContent.trim()) +
+                 (of ? t("of", text(of).replace(/[^\d]/g, "")) : ""));
+    }
+    var entries = document.querySelectorAll("[data-testid=entries] > li");
+    var said = [];
+    Array.prototype.slice.call(entries, 0, 5).forEach(function (li) {
+      var what = li.querySelector(".fs-5");
+      var when = li.querySelector(".small");
+      var pts = li.querySelector(".fs-4");
+      if (!what || !pts) { return; }
+      var p = text(pts);
+      var amount = p.replace(/^[+\-−]/, "");
+      var day = text(when).split("·")[0].trim();
+      said.push(day + "，" + text(what) + "，" + (/^[\-−]/.test(p) ? t("minus", amount) : t("plus", amount)));
+    });
+    if (said.length) { parts.push(t("recent") + "：" + said.join("；")); }
+    return parts.join("。") + "。";
+  }
+
+  function ready() {
+    var bar = document.getElementById("elder-bar");
+    if (!bar) { return; }
+    var large = bar.querySelector("[data-large-type]");
+    large.setAttribute("aria-pressed", root.classList.contains("large-type") ? "true" : "false");
+    large.addEventListener("click", function () {
+      var on = root.classList.toggle("large-type");
+      store(on);
+      large.setAttribute("aria-pressed", on ? "true" : "false");
+    });
+    var read = bar.querySelector("[data-read-aloud]");
+    var synth = window.speechSynthesis;
+    if (!read || !synth || typeof window.SpeechSynthesisUtterance === "undefined" ||
+        !document.querySelector("[data-testid=earned]")) { return; }
+    read.classList.remove("d-none");
+    var label = read.textContent;
+    read.addEventListener("click", function () {
+      if (synth.speaking) {
+        synth.cancel();
+        read.textContent = label;
+        return;
+      }
+      var u = new window.SpeechSynthesisUtterance(speech(bar));
+      u.lang = "zh-CN";
+      u.rate = 0.85;  // slower, for older ears
+      u.onend = u.onerror = function () { read.textContent = label; };
+      read.textContent = bar.getAttribute("data-t-stop");
+      synth.speak(u);
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", ready);
+  } else {
+    ready();
+  }
+})();
