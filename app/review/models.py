@@ -38,8 +38,13 @@ class Objection(db.Model):
 
 
 class SelfReport(db.Model):
-    """A deed a household declares from its QR page; a cadre accepts it (it becomes an entry,
-    ``entry_id``) or declines it with a reason."""
+    """A deed brought to the review queue; a cadre accepts it (it becomes an entry,
+    ``entry_id``) or declines it with a reason. ``household_id`` is the household whose deed
+    it is. ``channel`` (RULE-FEATURES row 22, ``app.rules.uses``): ``self`` (the household
+    declares it from its QR page), ``beneficiary`` (the person helped declares it from their
+    own QR page: ``declared_by_household_id``), ``peer`` (another household reports it, good
+    or bad: ``declared_by_household_id``), ``volunteer`` (a 志愿记录员 records it:
+    ``declared_by_user_id``)."""
 
     __tablename__ = "self_report"
 
@@ -58,9 +63,17 @@ class SelfReport(db.Model):
     decided_at = db.Column(db.DateTime(timezone=True))
     entry_id = db.Column(db.Integer, db.ForeignKey("ledger_entry.id"))
     idempotency_key = db.Column(db.String(64), unique=True)
+    channel = db.Column(db.String(16), nullable=False, default="self",
+                        server_default="self")
+    declared_by_household_id = db.Column(db.Integer, db.ForeignKey("household.id"),
+                                         index=True)
+    declared_by_user_id = db.Column(db.Integer, db.ForeignKey("user_account.id"))
 
-    household = db.relationship("Household")
+    household = db.relationship("Household", foreign_keys=[household_id])
+    declared_by_household = db.relationship("Household",
+                                            foreign_keys=[declared_by_household_id])
+    declared_by_user = db.relationship("User", foreign_keys=[declared_by_user_id])
     item = db.relationship("RuleItem")
     evidence = db.relationship("Evidence")
     entry = db.relationship("LedgerEntry")
-    decided_by = db.relationship("User")
+    decided_by = db.relationship("User", foreign_keys=[decided_by_id])

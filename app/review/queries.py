@@ -1,5 +1,5 @@
 """Reads of the review workflow: the review queue and the public notice list."""
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -52,10 +52,17 @@ def household_objections(household_id: int):
 
 
 def household_reports(household_id: int):
-    """Self-reports of a household, newest first (for its QR page)."""
+    """Reports a household made, newest first (for its QR page): its own self-reports and
+    its declarations about other households (beneficiary, peer; RULE-FEATURES row 22).
+    Declarations by others about it are not listed (once accepted they are entries under
+    public notice, open to objection)."""
+    made = or_(and_(SelfReport.household_id == household_id,
+                    SelfReport.declared_by_household_id.is_(None),
+                    SelfReport.declared_by_user_id.is_(None)),
+               SelfReport.declared_by_household_id == household_id)
     return db.session.execute(
         select(SelfReport).options(joinedload(SelfReport.item))
-        .where(SelfReport.household_id == household_id).order_by(SelfReport.id.desc())
+        .where(made).order_by(SelfReport.id.desc())
         .limit(20)).scalars().all()
 
 

@@ -187,8 +187,9 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
     """A household declares a deed from its QR page; it waits for a cadre's review.
 
     Raises Refusal when the description is blank or too long, the date is in the future or
-    more than 90 days ago, or the item is not in the rulebook in force on that date.
-    A repeated ``idempotency_key`` returns the first report.
+    more than 90 days ago, or the item is not in the rulebook in force on that date, or the
+    item does not accept the ``self`` channel (row 22: "channel_refused"). A repeated
+    ``idempotency_key`` returns the first report.
     """
     if idempotency_key:
         if len(idempotency_key) > 64:
@@ -211,6 +212,8 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
     item = rules_q.item_in_version(version, item_id) if version else None
     if item is None or item.is_deduction:
         raise Refusal("item_not_in_force", N_("请选择细则中的一个加分项"))
+    from app.rules.uses import accepted_channels, check_channel  # row 22
+    check_channel(item.name, accepted_channels(item.params), "self")
     report = SelfReport(household_id=household.id, village_id=household.village_id,
                         item_id=item.id, deed_date=deed_date, description=description,
                         evidence_id=evidence_id, status="pending",
@@ -222,14 +225,17 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
 
 def accept_self_report(report: SelfReport, *, by_user, points=None) -> LedgerEntry:
     """Accept a pending self-report: it becomes an entry recorded by ``by_user`` (judged by
-    the engine as any other, then under public notice). Raises Refusal when already decided
+    the engine as any other, with the report's channel, then under public notice); its note
+    names the channel (``review.channels.entry_note``). Raises Refusal when already decided
     or when the engine refuses."""
     if report.status != "pending":
         raise Refusal("report_closed", N_("该申报已经处理过"))
+    from app.review.channels import entry_note
     entry = post_entry(household=report.household, item_id=report.item_id,
                        deed_date=report.deed_date, recorded_by=by_user, points=points,
-                       note=f"村民申报 #{report.id}：{report.description}"[:500],
-                       evidence_id=report.evidence_id, idempotency_key=f"self-report-{report.id}")
+                       note=entry_note(report),
+                       evidence_id=report.evidence_id, idempotency_key=f"self-report-{report.id}",
+                       channel=report.channel or "self")
     report.status, report.entry_id = "accepted", entry.id
     report.decided_by_id, report.decided_at = by_user.id, utcnow()
     db.session.flush()

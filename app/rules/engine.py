@@ -10,6 +10,9 @@ rounding rule; 10 once-only items; 11 tiered values; 12 per-person events (the m
 named, the household credited); 17 eligibility gates; 27 bonus points; 28 the catch-all
 scored by analogy with a recorded reference. Base scores (5), thresholds (13) and star
 bands (16) are the functions ``base_grant``, ``household_flags`` and ``star_band`` below.
+Components adding to a fixed scale (4), exhaustion and zeroing (14) and peer and self
+assessment (23) are judged here with the helpers of ``app.rules.periodic``, which also holds
+the per-capita roll-up (12), cadences (18) and expiry with carry-over (19).
 """
 import re
 from dataclasses import dataclass
@@ -59,6 +62,29 @@ class Cap:
 
 
 @dataclass(frozen=True)
+class Component:
+    """A category scored as a component of a fixed scale (RULE-FEATURES row 4): awards in it
+    add up to at most ``max`` per ``period``; with ``floor`` the component starts from full
+    marks and its deductions in the period stop at ``max`` (the component never goes below
+    0)."""
+
+    category: str
+    max: Decimal
+    period: str = "year"
+    floor: bool = False
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """Periodic expiry of spendable points (row 19): at the end of every ``every`` period the
+    spendable balance above ``carry_over`` expires; ``carry_over`` is "all" (nothing
+    expires), "none" (all expires) or a Decimal (at most that many points carry over)."""
+
+    every: str = "year"
+    carry_over: object = "none"
+
+
+@dataclass(frozen=True)
 class ItemRule:
     """What the engine needs to know of a rule item (a snapshot, decoupled from the ORM).
 
@@ -88,6 +114,11 @@ class ItemRule:
     category_cap: Cap | None = None
     per_person: bool = False
     veto: bool = False
+    zeroes: bool = False           # one offence zeroes the household's score (row 14)
+    self_weight: Decimal | None = None   # peer/self assessment item (row 23): weight of the
+    #                                      self rating, the peer average weighs the rest
+    min_raters: int = 1
+    channels: tuple = ("cadre", "self")  # evidence channels accepted (row 22, rules.uses)
 
 
 @dataclass(frozen=True)
@@ -95,13 +126,30 @@ class BookRule:
     """Rulebook-wide rules: the household cap per period, the eligibility gate
     ("enrolled": only enrolled households earn), the base score, thresholds and star bands.
     ``base`` is (points, per: once|month|quarter|year, spendable bool); ``thresholds`` are
-    (below, flag) pairs; ``star_bands`` are (minimum score, label) pairs."""
+    (below, flag) pairs; ``star_bands`` are (minimum score, label) pairs. ``scale`` and
+    ``components`` (Component) are a fixed scale and its parts (row 4); ``per_capita`` are
+    (minimum average per member, level) pairs (row 12); ``exhaustion`` "leave": a household
+    whose base score is used up leaves the scheme (row 14); ``cadences`` maps scoring,
+    notice, redemption, honours to a period, and ``redemption_open_days`` limits redemption
+    to the first days of each redemption period (row 18); ``expiry`` (Expiry, row 19)."""
 
     household_cap: Cap | None = None
     eligibility: str | None = None
     base: tuple | None = None
     thresholds: tuple = ()
     star_bands: tuple = ()
+    scale: Decimal | None = None
+    components: tuple = ()
+    per_capita: tuple = ()
+    exhaustion: str | None = None
+    cadences: tuple = ()           # ((what, period), ...)
+    redemption_open_days: int | None = None
+    expiry: Expiry | None = None
+    privileges: tuple = ()         # ((min, label, kind or None), ...): row 26, rules.uses
+
+    def component_of(self, category: str):
+        """The Component scoring ``category``, or None."""
+        return next((c for c in self.components if c.category == category), None)
 
 
 @dataclass(frozen=True)
@@ -117,6 +165,10 @@ class HouseholdState:
     earned_item: Decimal = Decimal(0)
     earned_category: Decimal = Decimal(0)
     earned_household: Decimal = Decimal(0)
+    score: Decimal = Decimal(0)           # confirmed earned score now (rows 14)
+    has_base: bool = False                # a base score was granted (row 14)
+    component_awarded: Decimal = Decimal(0)    # in the component's period (row 4)
+    component_deducted: Decimal = Decimal(0)   # <= 0, in the component's period (row 4)
 
 
 @dataclass(frozen=True)
@@ -134,6 +186,9 @@ class Deed:
     bonus: Decimal | None = None
     reference: str | None = None
     member: str | None = None
+    ratings: tuple = ()                 # peer ratings (row 23)
+    self_rating: object = None          # the household's own rating (row 23)
+    channel: str = "cadre"              # who brings the deed (row 22, rules.uses)
 
 
 @dataclass(frozen=True)
@@ -178,15 +233,25 @@ def judge(item: ItemRule, state: HouseholdState, deed: Deed,
     the quantity is not 1..100 ("bad_quantity"); a once-only item is already held
     ("once_only"); the deed lacks what its kind needs or gives a value outside the item's
     range ("out_of_range", "bad_problems", "bad_units", "bad_tier", "reference_required",
-    "member_required", "fixed_points", "bad_bonus"); or a cap is already reached
-    ("cap_reached"). An award that would pass a cap is recorded up to the cap, and the reason
-    says so.
+    "member_required", "fixed_points", "bad_bonus", "bad_ratings"); or a cap is already
+    reached ("cap_reached"). An award that would pass a cap is recorded up to the cap, and the
+    reason says so. Rows 4, 14 and 23: a household whose base is used up under
+    ``exhaustion: leave`` is refused ("exhausted"); a ``zeroes`` item deducts at least the
+    whole score; a component category clips awards at its maximum ("component_full" once
+    full) and, with ``floor``, deductions at 0 ("component_floor"); an assessment item
+    (``self_weight``) weighs the self rating and the peer average. Row 22: an item refuses a
+    deed brought by a channel it does not accept ("channel_refused", ``rules.uses``).
     """
+    from app.rules import periodic
     book = book or BookRule()
     if not state.active:
         raise Refusal("inactive", N_("该户已迁出或合并，不能再记分"))
     if book.eligibility == "enrolled" and not state.enrolled:
         raise Refusal("not_enrolled", N_("该户不在本积分制的参加范围内，不能记分"))
+    if periodic.exhausted(book, state):
+        raise Refusal("exhausted", N_("该户基础分已用完，按细则退出积分制，不能再记分"))
+    from app.rules.uses import check_channel
+    check_channel(item.name, item.channels, deed.channel)
     if not isinstance(deed.quantity, int) or not 1 <= deed.quantity <= 100:
         raise Refusal("bad_quantity", N_("次数必须是 1 到 100 的整数"))
     if item.once_only:
@@ -209,8 +274,13 @@ def judge(item: ItemRule, state: HouseholdState, deed: Deed,
         reason += f"，另加奖励 {fmt_points(bonus, sign=False)} 分"
     if deed.member:
         reason += f"（{deed.member.strip()}）"
+    if item.zeroes:
+        total, reason = periodic.zeroing(state, total, reason)
     if total > 0:
         total, reason = _apply_caps(item, state, book, total, reason)
+    if not item.zeroes:   # zeroing takes the whole score, whatever the component's floor
+        total, reason = periodic.apply_component(book.component_of(item.category), state,
+                                                 total, reason)
     return Judgement(unit_points=unit, quantity=deed.quantity, points=total, reason=reason)
 
 
@@ -227,6 +297,9 @@ def _panel_value(item: ItemRule, value) -> Decimal:
 
 def _unit_value(item: ItemRule, deed: Deed):
     """(points per occurrence, reason) by the item's kind."""
+    if item.self_weight is not None and item.kind == "range":
+        from app.rules.periodic import assessment_value
+        return assessment_value(item, deed)
     if item.kind in ("range", "analogy"):
         unit = _panel_value(item, deed.points)
         low, high = (fmt_points(v, sign=False) for v in (item.min_points, item.max_points))

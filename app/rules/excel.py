@@ -36,7 +36,12 @@ COLUMNS = [
     ("cap_period", "本项上限周期"), ("once", "限一次"), ("review", "需审核"),
     ("veto", "一票否决"), ("per_person", "按人记"), ("note", "说明"),
 ]
+#: Columns added later (RULE-FEATURES rows 14 and 23): a workbook without them still imports.
+OPTIONAL_COLUMNS = [("zeroes", "一次清零"), ("self_weight", "自评权重"),
+                    ("min_raters", "最少互评人数"),
+                    ("channels", "申报渠道"), ("blocks_redemption_months", "停止兑换月数")]
 HEADERS = [h for _k, h in COLUMNS]
+COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 KIND_NAMES = {"fixed": "固定分", "range": "范围分", "scorecard": "检查评分",
               "rate": "折算", "tiered": "分级", "analogy": "参照评分"}
 ROUNDING_NAMES = {"floor": "去尾", "half_up": "四舍五入", "ceiling": "进一"}
@@ -57,6 +62,12 @@ HELP_LINES = [
     "奖励分上限：可在事迹分之外另加的奖励分最多几分，可不填。",
     "本项上限分 / 本项上限周期：该项每户每周期最多加多少分，可不填。",
     "限一次、需审核、一票否决、按人记：填“是”或留空。",
+    "一次清零：填“是”表示一次违反即把该户累计积分扣到 0（扣分项）。",
+    "自评权重 / 最少互评人数：互评自评项（类型填范围分），自评分占的比例（0 到 1，如 0.3），"
+    "其余按互评平均分计；最少几人互评。",
+    "申报渠道：该项接受哪些渠道，用顿号分隔：村干部记录、本户申报、受助人申报、村民反映、"
+    "志愿记录员记录；不填为 村干部记录、本户申报。",
+    "停止兑换月数：确认并未冲正的该项记录，自事情发生日起若干个月内该户不能兑换，可不填。",
     "不要使用公式。整个文件全部正确才会导入；有错时什么也不改，并指出工作表、行和列。",
     "导入后生成一份新的草稿，经村民代表会议等程序通过（四议两公开）后才生效。",
 ]
@@ -118,8 +129,17 @@ def _row_of(item, cat) -> list:
         cells["cap"] = _fmt(d["cap"]["points"])
         cells["cap_period"] = PERIOD_NAMES[d["cap"]["period"]]
     for key, flag in (("once", item.once_only), ("review", item.needs_review),
-                      ("veto", item.veto), ("per_person", bool(p.get("per_person")))):
+                      ("veto", item.veto), ("per_person", bool(p.get("per_person"))),
+                      ("zeroes", bool(p.get("zeroes")))):
         cells[key] = "是" if flag else ""
+    if p.get("assessment"):
+        cells["self_weight"] = _fmt(p["assessment"].get("self_weight", "0"))
+        cells["min_raters"] = str(p["assessment"].get("min_raters", 1))
+    if p.get("channels"):  # rows 22 and 26
+        from app.rules.uses import CHANNEL_NAMES
+        cells["channels"] = "、".join(CHANNEL_NAMES[c] for c in p["channels"])
+    if p.get("blocks_redemption_months"):
+        cells["blocks_redemption_months"] = str(p["blocks_redemption_months"])
     return [cells.get(key, "") for key, _h in COLUMNS]
 
 
@@ -129,7 +149,7 @@ def export_workbook(version) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    ws.append(HEADERS)
+    ws.append([h for _k, h in COLUMNS])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="FDE9E7")
@@ -278,8 +298,47 @@ def _item(row, code: str) -> ItemSpec | None:
     spec.veto = row.flag("veto")
     if row.flag("per_person"):
         spec.params["per_person"] = True
+    if row.flag("zeroes"):
+        spec.params["zeroes"] = True
+    _assessment(row, kind, spec)
+    _uses(row, spec)
     spec.note = row.text("note") or None
     return spec if len(row.errors) == before else None
+
+
+def _assessment(row, kind, spec) -> None:
+    """The peer and self assessment columns of a range item (row 23), into ``spec.params``."""
+    weight = row.number("self_weight")
+    raters = row.text("min_raters")
+    if weight is None and not raters:
+        return
+    if kind != "range":
+        row.err("self_weight", _("互评自评项的类型须是范围分"))
+        return
+    weight = Decimal(0) if weight is None else weight
+    if not 0 <= weight <= 1:
+        row.err("self_weight", _("自评权重须在 0 到 1 之间"))
+        return
+    if raters and (not raters.isdigit() or not 1 <= int(raters) <= 100):
+        row.err("min_raters", _("最少互评人数须是 1 到 100 的整数"))
+        return
+    spec.params["assessment"] = {"self_weight": format(weight, "f"),
+                                 "min_raters": int(raters or 1)}
+
+
+def _uses(row, spec) -> None:
+    """The channel and sanction columns (rows 22 and 26), into ``spec.params``."""
+    from app.rules.rules_check import RulesError
+    from app.rules.uses import item_use_options
+    for key in ("channels", "blocks_redemption_months"):
+        raw = _num_text(row.cells.get(key)) if key != "channels" else row.text(key)
+        if not raw:
+            continue
+        raw = raw[:-2] if key != "channels" and raw.endswith(".0") else raw
+        try:
+            spec.params.update(item_use_options({key: raw}, dict(COLUMNS)[key]))
+        except RulesError as exc:
+            row.err(key, str(exc))
 
 
 def parse_workbook(data: bytes) -> RulebookSpec:
@@ -299,7 +358,7 @@ def parse_workbook(data: bytes) -> RulebookSpec:
         wb.close()
         raise WorkbookError([(SHEET, 1, h, _("表头缺少“%(column)s”列，请用导出的工作簿填写",
                                              column=h)) for h in missing])
-    index = {key: header.index(h) for key, h in COLUMNS}
+    index = {key: header.index(h) for key, h in COLUMNS if h in header}
     errors, categories, by_name, codes = [], [], {}, {}
     count = 0
     for rownum, values in enumerate(rows, start=2):

@@ -313,6 +313,10 @@ class PreviewForm(FlaskForm):
     reference = StringField(_l("参照细则中的哪一项（参照评分）"),
                             validators=[Optional(), Length(max=128)])
     member = StringField(_l("家庭成员（按人记的项）"), validators=[Optional(), Length(max=64)])
+    ratings = StringField(_l("互评分（互评自评项，每人一个分数，用顿号分隔）"),
+                          validators=[Optional(), Length(max=500)])
+    self_rating = StringField(_l("本户自评分（互评自评项）"),
+                              validators=[Optional(), Length(max=12)])
 
 
 BASE_PER_CHOICES = [SelectChoice("once", _l("一次")), SelectChoice("month", _l("每月")),

@@ -12,6 +12,7 @@ from decimal import Decimal
 import yaml
 
 from app.rules.engine import PERIODS, ROUNDINGS, Refusal, to_points
+from app.rules.rules_check import RulesError, check_rules, item_options
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -118,11 +119,15 @@ def parse_rulebook(text: str, code_prefix: str = "") -> RulebookSpec:
                                                kind="fixed", points=value))
                 continue
             n += 1
+            common = _common(item, where)
+            try:
+                common["params"].update(item_options(item, kind, where))
+            except (RulesError, Refusal) as exc:
+                raise RulebookFormatError(getattr(exc, "message", str(exc))) from None
             spec.items.append(ItemSpec(code=given or f"{code_prefix}C{ci}-{n}", name=name,
                                        kind=kind,
                                        points=pts, min_points=low, max_points=high,
-                                       once_only=once, note=item.get("note"),
-                                       **_common(item, where)))
+                                       once_only=once, note=item.get("note"), **common))
         if cat.get("cap"):
             spec.cap = _cap_spec(cat["cap"], f"类别“{spec.name}”")
         categories.append(spec)
@@ -132,10 +137,17 @@ def parse_rulebook(text: str, code_prefix: str = "") -> RulebookSpec:
         raise RulebookFormatError(f"评分项编号 {sorted(clash)[0]} 重复，请给每项写不同的 code")
     redemption = data.get("redemption") or {}
     ppy = redemption.get("points_per_yuan") if isinstance(redemption, dict) else None
+    try:
+        rules = _book_rules(data)
+        if isinstance(redemption, dict) and "cash_top_up" in redemption:  # row 25
+            rules["cash_top_up"] = redemption["cash_top_up"]
+        rules = check_rules(rules, [c.name for c in categories])
+    except RulesError as exc:
+        raise RulebookFormatError(str(exc)) from None
     return RulebookSpec(id=str(data.get("id", "")), place=str(data.get("place", "")),
                         sources=list(data.get("sources") or []), categories=categories,
                         points_per_yuan=to_points(ppy) if ppy is not None else None,
-                        rules=_book_rules(data))
+                        rules=rules)
 
 
 def _given_code(item, where, codes) -> str | None:
@@ -177,6 +189,11 @@ def _common(item, where) -> dict:
         params["cap"] = _cap_spec(item["cap"], where)
     if item.get("per_person"):
         params["per_person"] = True
+    from app.rules.uses import item_use_options  # rows 22 and 26: channels, sanctions
+    try:
+        params.update(item_use_options(item, where))
+    except RulesError as exc:
+        raise RulebookFormatError(str(exc)) from None
     return {"params": params, "veto": bool(item.get("veto")),
             "needs_review": bool(item.get("review"))}
 
@@ -191,6 +208,8 @@ def _special_item(item, code, where) -> ItemSpec:
             raise RulebookFormatError(f"{where}：检查评分卡须写明 max 和 per_problem")
         max_points = to_points(_num(item["max"], where))
         params["per_problem"] = _num(item["per_problem"], where)
+        if isinstance(item.get("checks"), list):  # the inspection grid's columns (issue 8)
+            params["checks"] = [str(c) for c in item["checks"] if str(c).strip()]
     elif kind == "rate":
         if "units_per_point" not in item:
             raise RulebookFormatError(f"{where}：折算项须写明 units_per_point")

@@ -112,6 +112,12 @@ class RuleItem(db.Model):
         return bool((self.params or {}).get("bonus_max"))
 
     @property
+    def is_assessment(self) -> bool:
+        """A peer and self assessment item (RULE-FEATURES row 23): the score is the weighted
+        self rating plus the peer average (``params["assessment"]``)."""
+        return bool((self.params or {}).get("assessment"))
+
+    @property
     def per_person(self) -> bool:
         return bool((self.params or {}).get("per_person"))
 
@@ -131,4 +137,6 @@ class RuleItem(db.Model):
         if self.kind in ("range", "analogy"):
             low, high = (fmt_points(v, sign=False) for v in (self.min_points, self.max_points))
             return f"{low}～{high}"
+        if p.get("zeroes"):
+            return f"{fmt_points(self.points)}，清零"
         return fmt_points(self.points)

@@ -5,8 +5,9 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
-from app.rules.engine import BookRule, Cap, ItemRule
+from app.rules.engine import BookRule, Cap, Component, Expiry, ItemRule
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion
+from app.rules.uses import accepted_channels
 
 
 def version_in_force(village, on: date):
@@ -62,11 +63,23 @@ def to_rule(item: RuleItem) -> ItemRule:
         code=item.code, name=item.name, category=category.name, kind=item.kind,
         points=item.points, min_points=item.min_points, max_points=item.max_points,
         once_only=item.once_only, per_problem=_dec(p.get("per_problem")),
-        units_per_point=_dec(p.get("units_per_point")), rounding=p.get("rounding", "floor"),
-        step=_dec(p.get("step")) or Decimal("1"),
+        units_per_point=_dec(p.get("units_per_point")),
         tiers=tuple((label, Decimal(str(v))) for label, v in (p.get("tiers") or {}).items()),
         bonus_max=_dec(p.get("bonus_max")), cap=_cap(p.get("cap")),
-        category_cap=category_cap, per_person=bool(p.get("per_person")), veto=item.veto)
+        category_cap=category_cap, per_person=bool(p.get("per_person")), veto=item.veto,
+        zeroes=bool(p.get("zeroes")),
+        channels=accepted_channels(p),
+        **{"rounding": p.get("rounding", "floor"), "step": _dec(p.get("step")) or Decimal("1"),
+           **_assessment(p.get("assessment"))})
+
+
+def _assessment(spec) -> dict:
+    """ItemRule fields of a peer and self assessment item ({self_weight, min_raters})."""
+    if not spec:
+        return {}
+    return {"self_weight": Decimal(str(spec.get("self_weight", "0"))),
+            "min_raters": int(spec.get("min_raters", 1)),
+            "rounding": "half_up", "step": Decimal("0.01")}
 
 
 def book_rule(version: RulebookVersion) -> BookRule:
@@ -80,4 +93,27 @@ def book_rule(version: RulebookVersion) -> BookRule:
         thresholds=tuple((Decimal(str(t["below"])), t["flag"])
                          for t in p.get("thresholds") or ()),
         star_bands=tuple((Decimal(str(b["min"])), b["label"])
-                         for b in p.get("star_bands") or ()))
+                         for b in p.get("star_bands") or ()),
+        scale=_dec(p.get("scale")),
+        components=tuple(Component(category=c["category"], max=Decimal(str(c["max"])),
+                                   period=c.get("period", "year"), floor=bool(c.get("floor")))
+                         for c in p.get("components") or ()),
+        per_capita=tuple((Decimal(str(b["min"])), b["label"])
+                         for b in p.get("per_capita") or ()),
+        exhaustion=p.get("exhaustion"),
+        cadences=tuple((k, v) for k, v in (p.get("cadences") or {}).items()
+                       if k != "redemption_open_days"),
+        redemption_open_days=int((p.get("cadences") or {}).get("redemption_open_days") or 0)
+        or None,
+        expiry=_expiry(p.get("expiry")),
+        privileges=tuple((Decimal(str(b["min"])), b["label"], b.get("kind"))
+                         for b in p.get("privileges") or ()))
+
+
+def _expiry(spec):
+    """An Expiry from {"every": "year", "carry_over": "all" | "none" | "50"} (None stays)."""
+    if not spec:
+        return None
+    carry = str(spec.get("carry_over", "none"))
+    return Expiry(every=spec.get("every", "year"),
+                  carry_over=carry if carry in ("all", "none") else Decimal(carry))

@@ -229,6 +229,10 @@ def item_new(category_id):
                            item=None)
 
 
+#: Item params the item form has no field for (RULE-FEATURES rows 8 checks, 14, 22, 23, 26).
+_FORMLESS_PARAMS = ("channels", "blocks_redemption_months", "zeroes", "assessment", "checks")
+
+
 @bp.route("/rule-items/<int:item_id>/edit", methods=["GET", "POST"])
 @require("edit_rules")
 def item_edit(item_id):
@@ -244,6 +248,11 @@ def item_edit(item_id):
     if form.validate_on_submit():
         fields = form.cleaned()
         if fields:
+            # keys the form does not edit (channels, sanctions, zeroing, assessment, checks)
+            # stay as they were: the tablet form must not drop them
+            kept = {k: v for k, v in (item.params or {}).items() if k in _FORMLESS_PARAMS}
+            if kept:
+                fields["params"] = {**kept, **(fields.get("params") or {})}
             services.update_item(item, **fields)
             db.session.commit()
             flash(_("已保存评分项：%(name)s", name=item.name), "success")
@@ -415,6 +424,7 @@ def _preview_households(v):
 def preview(version_id):
     """Try a deed against a version (a draft before adopting it): the engine's judgement for
     a household of the village, or its refusal. Writes nothing."""
+    from app.rules.periodic import split_ratings
     v = _version_or_404(version_id)
     form = PreviewForm(request.args)
     households = _preview_households(v)
@@ -431,7 +441,9 @@ def preview(version_id):
         deed = Deed(points=form.points.data or None, quantity=form.quantity.data or 1,
                     problems=form.problems.data, units=form.units.data or None,
                     tier=form.tier.data or None, bonus=form.bonus.data or None,
-                    reference=form.reference.data or None, member=form.member.data or None)
+                    reference=form.reference.data or None, member=form.member.data or None,
+                    ratings=split_ratings(form.ratings.data),
+                    self_rating=form.self_rating.data or None)
         try:
             result = judge(rule, household_state(household, rule, book, deed_date), deed, book)
         except Refusal as exc:

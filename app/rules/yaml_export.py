@@ -50,6 +50,8 @@ def item_dict(item) -> dict:
     elif item.kind == "scorecard":
         out.update(kind="scorecard", max=_num(item.max_points),
                    per_problem=_num(p["per_problem"]))
+        if p.get("checks"):  # the inspection grid's columns (issue 8)
+            out["checks"] = list(p["checks"])
     elif item.kind == "rate":
         out.update(kind="rate", units_per_point=_num(p["units_per_point"]),
                    rounding=p.get("rounding", "floor"))
@@ -69,6 +71,16 @@ def item_dict(item) -> dict:
         out["per_person"] = True
     if item.veto:
         out["veto"] = True
+    if p.get("zeroes"):
+        out["zeroes"] = True
+    if p.get("assessment"):
+        a = p["assessment"]
+        out["assessment"] = {"self_weight": _num(a.get("self_weight", "0")),
+                             "min_raters": int(a.get("min_raters", 1))}
+    if p.get("channels"):  # row 22
+        out["channels"] = list(p["channels"])
+    if p.get("blocks_redemption_months"):  # row 26
+        out["blocks_redemption_months"] = int(p["blocks_redemption_months"])
     if item.note:
         out["note"] = item.note
     return out
@@ -91,10 +103,11 @@ def _rules(params: dict) -> dict:
     rules = {k: v for k, v in (params or {}).items() if k != ADOPTION_KEY}
     out = conv(rules)
     # labels and flags are text even when they look like numbers
-    for band, raw in zip(out.get("star_bands") or [], rules.get("star_bands") or []):
-        band["label"] = str(raw["label"])
-    for t, raw in zip(out.get("thresholds") or [], rules.get("thresholds") or []):
-        t["flag"] = str(raw["flag"])
+    for key, field in (("star_bands", "label"), ("thresholds", "flag"),
+                       ("per_capita", "label"), ("components", "category"),
+                       ("privileges", "label")):
+        for part, raw in zip(out.get(key) or [], rules.get(key) or [], strict=True):
+            part[field] = str(raw[field])
     return out
 
 
@@ -109,6 +122,8 @@ def version_dict(version) -> dict:
     if book.points_per_yuan is not None:
         data["redemption"] = {"points_per_yuan": _num(book.points_per_yuan)}
     rules = _rules(version.params)
+    if rules.pop("cash_top_up", None) is True:  # row 25: a redemption key of the file
+        data.setdefault("redemption", {})["cash_top_up"] = True
     if rules:
         data["rules"] = rules
     cats = []
