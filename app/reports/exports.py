@@ -48,14 +48,16 @@ def _save(wb) -> bytes:
 def rollup_header() -> list:
     """Column titles of the roll-up's main table (page and workbook alike)."""
     return [_("单位"), _("户数"), _("参与户数"), _("参与率(%)"), _("加分"), _("扣分"), _("净积分"),
-            _("户均积分"), _("积分中位数"), _("异议"), _("异议成立"), _("兑换次数"), _("兑换积分")]
+            _("户均积分"), _("积分中位数"), _("异议"), _("异议成立"), _("兑换次数"), _("兑换积分"),
+            _("兑换金额(元)"), _("上红榜户次"), _("上黑榜户次"), _("获荣誉"), _("星级户次")]
 
 
 def rollup_cells(row, name: str) -> list:
     """One roll-up row as cells in the order of ``rollup_header``."""
     return [name, row.households, row.participating, row.rate, row.awarded_total,
             row.deducted_total, row.net, row.average, row.median, row.objections, row.upheld,
-            row.redemptions, row.redeemed]
+            row.redemptions, row.redeemed, row.redeemed_yuan, row.red_listed, row.black_listed,
+            row.honours, row.stars]
 
 
 def row_name(row) -> str:

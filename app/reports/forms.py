@@ -3,6 +3,7 @@ changes nothing), the pilot registry and the three evaluation steps."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms.fields.choices import SelectChoice
 from wtforms import (DateField, IntegerField, RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -52,8 +53,8 @@ class AssessmentForm(FlaskForm):
 class ReviewForm(FlaskForm):
     """The county's review of the latest self-assessment."""
 
-    decision = RadioField(_l("复核结论"), choices=[("accepted", _l("通过")),
-                                                  ("returned", _l("退回乡镇"))],
+    decision = RadioField(_l("复核结论"), choices=[SelectChoice("accepted", _l("通过")),
+                                                  SelectChoice("returned", _l("退回乡镇"))],
                           validators=[DataRequired()])
     score = StringField(_l("复核得分（通过时填写，0-100）"), validators=[Optional()])
     comments = TextAreaField(_l("复核意见或退回理由"), validators=[DataRequired(),
@@ -77,8 +78,26 @@ class FindingForm(FlaskForm):
     """A finding on a drawn village or entry."""
 
     target = SelectField(_l("对象"))
-    verdict = RadioField(_l("结论"), choices=[("ok", _l("属实")), ("problem", _l("有问题"))],
+    verdict = RadioField(_l("结论"), choices=[SelectChoice("ok", _l("属实")),
+                                          SelectChoice("problem", _l("有问题"))],
                          validators=[DataRequired()])
     text = TextAreaField(_l("抽查情况"), validators=[DataRequired(), Length(max=5000)])
     supersedes = IntegerField(_l("更正第几条结果（编号，可不填）"), validators=[Optional()])
     correction_reason = TextAreaField(_l("更正原因"), validators=[Optional(), Length(max=2000)])
+
+
+class RoundForm(FlaskForm):
+    """A pilot round: name, first and last day, the plan's due date and the three steps'
+    due dates (month-day, each year)."""
+
+    name = StringField(_l("轮次名称（如 2023-2024）"), validators=[Length(max=64)])
+    starts_on = DateField(_l("开始日期"), validators=[Optional()])
+    ends_on = DateField(_l("结束日期（含）"), validators=[Optional()])
+    plan_due = DateField(_l("方案备案截止日期（可不填：第一年 5 月 15 日）"),
+                         validators=[Optional()])
+    assessment_due = StringField(_l("乡镇自评截止（每年，月-日）"), default="11-30",
+                                 validators=[Length(max=10)])
+    review_due = StringField(_l("县级复核截止（每年，月-日）"), default="11-30",
+                             validators=[Length(max=10)])
+    spot_check_due = StringField(_l("市级抽查截止（每年，月-日）"), default="11-30",
+                                 validators=[Length(max=10)])

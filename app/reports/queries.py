@@ -17,7 +17,10 @@ row. Definitions (confirmed entries only, ``deed_date`` in P's half-open local-d
   entries); average and median over counted households, rounded half-up to 0.01;
 - objections raised: objections raised (local time) in P; upheld: those resolved in the
   objector's favour (outcome ``reversed`` or ``adjusted``);
-- redemptions: confirmed spend entries in P, count and points.
+- redemptions: confirmed spend entries in P that no confirmed reversal cancels (a cancelled
+  redemption does not count), count and points; their value in yuan is the sum of the yuan
+  recorded on the redemption lines at the time (``RedemptionLine.yuan``: a later change of
+  an item's value does not change it; lines without a value add nothing).
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,6 +35,7 @@ from app.regions.models import Region
 from app.regions.queries import in_scope
 from app.review.models import Objection
 from app.reports.periods import months_of, utc_bounds
+from app.rewards.models import Redemption, RedemptionLine
 from app.scoring.models import LedgerEntry
 from app.scoring.periods import Period
 
@@ -88,6 +92,11 @@ class RollupRow:
     upheld: int = 0
     redemptions: int = 0
     redeemed: Decimal = Decimal("0.00")
+    redeemed_yuan: Decimal = Decimal("0.00")
+    red_listed: int = 0      # see reports.distinctions
+    black_listed: int = 0
+    honours: int = 0
+    stars: int = 0
 
     @property
     def rate(self):
@@ -163,7 +172,7 @@ def _in_period(period: Period):
 
 def bucket_figures(region: Region, period: Period, level: str) -> dict:
     """{bucket id: RollupRow} for every bucket at ``level`` under ``region`` that has
-    households or entries; six grouped queries in all."""
+    households or entries; seven grouped queries in all."""
     start_utc, end_utc = utc_bounds(period)
     counted = _counted(start_utc)
     rows = defaultdict(RollupRow)
@@ -217,11 +226,22 @@ def bucket_figures(region: Region, period: Period, level: str) -> dict:
         rows[key].objections, rows[key].upheld = n, int(up or 0)
 
     stmt, b = _bucketed(entries, region, level)
+    spent = and_(confirmed, LedgerEntry.kind == "spend", _in_period(period), stands)
     stmt = (stmt.add_columns(b, func.count(LedgerEntry.id), func.sum(LedgerEntry.points))
-            .where(confirmed, LedgerEntry.kind == "spend", _in_period(period))
-            .group_by(b))
+            .where(spent).group_by(b))
     for key, n, points in db.session.execute(stmt):
         rows[key].redemptions, rows[key].redeemed = n, -dec(points)
+
+    stmt, b = _bucketed(select().select_from(RedemptionLine)
+                        .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
+                        .join(LedgerEntry, LedgerEntry.id == Redemption.entry_id)
+                        .join(Household, Household.id == LedgerEntry.household_id),
+                        region, level)
+    stmt = stmt.add_columns(b, func.sum(RedemptionLine.yuan)).where(spent).group_by(b)
+    for key, yuan in db.session.execute(stmt):
+        rows[key].redeemed_yuan = dec(yuan)
+    from app.reports.distinctions import add_distinctions
+    add_distinctions(rows, region, period, level)
     return rows
 
 
@@ -239,6 +259,9 @@ def _merge(rows) -> RollupRow:
         total.upheld += row.upheld
         total.redemptions += row.redemptions
         total.redeemed += row.redeemed
+        total.redeemed_yuan += row.redeemed_yuan
+        for name in ("red_listed", "black_listed", "honours", "stars"):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
     return total
 
 

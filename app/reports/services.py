@@ -132,7 +132,9 @@ def figures_of(village: Region, year: int) -> dict:
     return {"households": t.households, "participating": t.participating,
             "rate": s(t.rate), "awarded": s(t.awarded_total), "deducted": s(t.deducted_total),
             "average": s(t.average), "median": s(t.median), "objections": t.objections,
-            "upheld": t.upheld, "redemptions": t.redemptions, "redeemed": s(t.redeemed)}
+            "upheld": t.upheld, "redemptions": t.redemptions, "redeemed": s(t.redeemed),
+            "redeemed_yuan": s(t.redeemed_yuan), "red_listed": t.red_listed,
+            "black_listed": t.black_listed, "honours": t.honours, "stars": t.stars}
 
 
 def _score(value, *, required=True) -> Decimal | None:

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from app.accounts.access import require, scope
 from app.extensions import db
@@ -157,8 +158,8 @@ def pilot_edit(village_id):
                                 ).scalars().all()
     found = services.pilot_for(village)
     form = PilotForm(obj=None)
-    form.round_id.choices = [(r.id, r.name) for r in rounds]
-    form.areas.choices = [(k, str(v)) for k, v in CONTENT_AREAS.items()]
+    form.round_id.choices = [SelectChoice(r.id, r.name) for r in rounds]
+    form.areas.choices = [SelectChoice(k, str(v)) for k, v in CONTENT_AREAS.items()]
     if request.method == "GET" and found is not None:
         form.round_id.data, form.areas.data = found.round_id, found.area_codes
         form.filed_on.data = found.plan_filed_on
@@ -214,7 +215,10 @@ FIGURE_LABELS = [("households", _l("户数")), ("participating", _l("参与户�
                  ("rate", _l("参与率（%）")), ("awarded", _l("加分")), ("deducted", _l("扣分")),
                  ("average", _l("户均积分")), ("median", _l("积分中位数")),
                  ("objections", _l("异议")), ("upheld", _l("异议成立")),
-                 ("redemptions", _l("兑换次数")), ("redeemed", _l("兑换积分"))]
+                 ("redemptions", _l("兑换次数")), ("redeemed", _l("兑换积分")),
+                 ("redeemed_yuan", _l("兑换金额（元）")), ("red_listed", _l("上红榜户次")),
+                 ("black_listed", _l("上黑榜户次")), ("honours", _l("获荣誉")),
+                 ("stars", _l("星级户次"))]
 
 
 @bp.route("/evaluations/<int:village_id>/<int:year>")
@@ -408,3 +412,6 @@ def attachment(assessment_id):
         abort(404)
     return Response(found.attachment_data, mimetype="application/octet-stream", headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(found.attachment_name)}"})
+
+
+from app.reports import round_views  # noqa: E402,F401  (the rounds page, on this blueprint)

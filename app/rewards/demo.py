@@ -1,5 +1,6 @@
-"""The demo village's points supermarket: a small catalogue, stock-ins and a few redemptions
-made through the services (so stock and balances stay equal to their movements)."""
+"""The demo village's points supermarket: a small catalogue (goods valued in yuan at their
+purchase cost per unit), stock-ins and a few redemptions made through the services (so stock
+and balances stay equal to their movements)."""
 import random
 from decimal import Decimal
 
@@ -23,9 +24,10 @@ def load_shop(village, households, users, seed: int = 2026) -> list:
     admin = users.get("villageadmin")
     rewards = []
     for name, category, unit, price, goods, stock in CATALOGUE:
+        value = (Decimal(stock[1]) / stock[0]).quantize(Decimal("0.01")) if stock else None
         reward = services.add_reward(village=village, name=name, points_price=price,
                                      unit=unit, category=category, is_goods=goods,
-                                     low_stock_at=5)
+                                     low_stock_at=5, yuan_value=value)
         if stock:
             services.stock_in(reward, quantity=stock[0], supplier="莲塘镇供销社",
                               cost_yuan=stock[1], by_user=admin)

@@ -3,8 +3,9 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, HiddenField, IntegerField, RadioField, StringField,
-                     TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms import (BooleanField, HiddenField, IntegerField, PasswordField, RadioField,
+                     StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.evidence.forms import photo_field
@@ -21,11 +22,13 @@ class RewardForm(FlaskForm):
     unit = StringField(_l("单位（如 袋、瓶、次）"), validators=[Optional(), Length(max=16)])
     category = StringField(_l("类别（如 粮油、日用品、服务）"),
                            validators=[Optional(), Length(max=32)])
-    kind = RadioField(_l("类型"), choices=[("goods", _l("实物（有库存）")),
-                                           ("service", _l("服务或荣誉（无库存）"))],
+    kind = RadioField(_l("类型"), choices=[SelectChoice("goods", _l("实物（有库存）")),
+                                           SelectChoice("service", _l("服务或荣誉（无库存）"))],
                       default="goods")
     low_stock_at = IntegerField(_l("库存预警（不多于此数时提醒）"), default=5, validators=[
         InputRequired(_l("请填写库存预警数")), NumberRange(0, 100000)])
+    yuan_value = StringField(_l("每单位价值（元，用于结算和统计；可不填）"),
+                             validators=[Optional(), Length(max=14)])
     active = BooleanField(_l("上架（可兑换）"), default=True)
     photo = photo_field()
 
@@ -58,3 +61,24 @@ class CancelForm(FlaskForm):
 class SettingsForm(FlaskForm):
     open_days = StringField(_l("每月开放日（如 10 或 10,25；留空为每天开放）"),
                             validators=[Optional(), Length(max=100)])
+
+
+class MerchantForm(FlaskForm):
+    """A partner merchant and, optionally, its counter login."""
+    name = StringField(_l("商户名称"), validators=[DataRequired(_l("请填写商户名称")),
+                                               Length(max=64)])
+    contact = StringField(_l("联系人"), validators=[Optional(), Length(max=64)])
+    phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=32)])
+    address = StringField(_l("地址"), validators=[Optional(), Length(max=128)])
+    clerk_username = StringField(_l("收银员登录用户名（可不填）"),
+                                 validators=[Optional(), Length(max=64)])
+    clerk_password = PasswordField(_l("收银员初始密码"), validators=[Optional(), Length(max=128)])
+
+
+class SettlementForm(FlaskForm):
+    """The month of a settlement statement (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    month = StringField(_l("月份（如 2026-11）"), validators=[Optional(), Length(max=7)])

@@ -2,20 +2,24 @@
 once (a view at the end of its request) or rolls back on a Refusal.
 
 Stock changes only through ``_move_stock``: one appended StockMovement and a conditional
-UPDATE of ``Reward.stock`` (``stock + delta >= 0``), so stock always equals the sum of the
-movements and can never go negative, whatever runs at the same time. A redemption pays with
+UPDATE of ``Reward.stock`` (``stock + delta >= 0``), or for an item of a township's shared
+catalogue of the village's ``RewardStock`` row, so stock always equals the sum of the
+movements (per village for a shared item) and can never go negative, whatever runs at the
+same time. A redemption pays with
 one ledger spend entry (``scoring.services.spend``: the village's chain lock, a conditional
 UPDATE of the spendable balance and an idempotency key) in the same transaction.
 """
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules.engine import N_, Refusal, to_points
-from app.rewards.models import (Redemption, RedemptionLine, Reward, RewardSettings,
-                                StockMovement)
+from app.rewards.gates import (check_eligible, check_window, parse_days,  # noqa: F401
+                               set_open_days, settings_of)
+from app.rewards.models import Redemption, RedemptionLine, Reward, RewardStock, StockMovement
 from app.scoring import services as scoring
 from app.scoring.periods import local_today
 
@@ -40,16 +44,22 @@ def to_yuan(value) -> Decimal | None:
 
 
 def add_reward(*, village, name: str, points_price, unit: str = "", category: str = "",
-               is_goods: bool = True, low_stock_at: int = 5, photo_id: int | None = None
-               ) -> Reward:
+               is_goods: bool = True, low_stock_at: int = 5, photo_id: int | None = None,
+               yuan_value=None, merchant=None) -> Reward:
     """Add an item to ``village``'s catalogue (stock 0; goods get stock by ``stock_in``).
 
-    ``points_price`` is str or Decimal points (> 0, two decimals at most). Returns the
-    flushed Reward. Raises Refusal("bad_points") for a bad price, Refusal("name_required").
+    ``village`` is the owner region: a village, or a township for its shared catalogue; with
+    ``merchant`` the item joins that merchant's catalogue (owner: the merchant's region).
+    ``points_price`` is str or Decimal points (> 0, two decimals at most); ``yuan_value``
+    the value of one unit in yuan (str or Decimal, optional). Returns the flushed Reward.
+    Raises Refusal("bad_points") for a bad price, Refusal("name_required"),
+    Refusal("bad_cost") for a bad yuan value.
     """
-    reward = Reward(village_id=village.id, stock=0)
+    owner_id = merchant.region_id if merchant is not None else village.id
+    reward = Reward(village_id=owner_id, stock=0,
+                    merchant_id=merchant.id if merchant is not None else None)
     _set_fields(reward, name=name, points_price=points_price, unit=unit, category=category,
-                is_goods=is_goods, low_stock_at=low_stock_at)
+                is_goods=is_goods, low_stock_at=low_stock_at, yuan_value=yuan_value)
     reward.photo_id = photo_id
     reward.active = True
     db.session.add(reward)
@@ -59,12 +69,12 @@ def add_reward(*, village, name: str, points_price, unit: str = "", category: st
 
 def update_reward(reward: Reward, *, name: str, points_price, unit: str = "",
                   category: str = "", low_stock_at: int = 5, active: bool = True,
-                  photo_id: int | None = None) -> Reward:
-    """Change an item's name, price, unit, category, alert level or active flag (a new
-    ``photo_id`` replaces the photo; None keeps it). Past redemptions keep their snapshot.
-    Raises Refusal as ``add_reward``."""
+                  photo_id: int | None = None, yuan_value=None) -> Reward:
+    """Change an item's name, price, yuan value, unit, category, alert level or active flag
+    (a new ``photo_id`` replaces the photo; None keeps it). Past redemptions keep their
+    snapshot of points and yuan. Raises Refusal as ``add_reward``."""
     _set_fields(reward, name=name, points_price=points_price, unit=unit, category=category,
-                is_goods=reward.is_goods, low_stock_at=low_stock_at)
+                is_goods=reward.is_goods, low_stock_at=low_stock_at, yuan_value=yuan_value)
     reward.active = bool(active)
     if photo_id is not None:
         reward.photo_id = photo_id
@@ -72,7 +82,8 @@ def update_reward(reward: Reward, *, name: str, points_price, unit: str = "",
     return reward
 
 
-def _set_fields(reward, *, name, points_price, unit, category, is_goods, low_stock_at):
+def _set_fields(reward, *, name, points_price, unit, category, is_goods, low_stock_at,
+                yuan_value=None):
     name = (name or "").strip()
     if not name:
         raise Refusal("name_required", N_("请填写名称"))
@@ -85,49 +96,114 @@ def _set_fields(reward, *, name, points_price, unit, category, is_goods, low_sto
     reward.category = (category or "").strip()[:32]
     reward.is_goods = bool(is_goods)
     reward.low_stock_at = max(0, int(low_stock_at or 0))
+    reward.yuan_value = to_yuan(yuan_value)
+
+
+def stock_village(reward: Reward, village_id: int | None) -> int:
+    """The region whose stock of ``reward`` moves: ``village_id`` for an item of a township's
+    shared catalogue (each village keeps its own), else the item's owner region."""
+    if reward.is_shared:
+        if village_id is None:
+            raise ValueError("a shared item's stock belongs to a village")
+        return village_id
+    return reward.village_id
+
+
+def _stock_row(reward_id: int, village_id: int) -> RewardStock:
+    """The village's RewardStock row of a shared item, created (stock 0) when missing; a
+    concurrent creation is caught by the unique constraint (savepoint) and re-read."""
+    stmt = select(RewardStock).where(RewardStock.reward_id == reward_id,
+                                     RewardStock.village_id == village_id)
+    row = db.session.execute(stmt).scalar_one_or_none()
+    if row is None:
+        try:
+            with db.session.begin_nested():
+                row = RewardStock(reward_id=reward_id, village_id=village_id, stock=0,
+                                  hidden=False)
+                db.session.add(row)
+        except IntegrityError:
+            row = db.session.execute(stmt).scalar_one()
+    return row
 
 
 def _move_stock(reward_id: int, village_id: int, delta: int, kind: str, *, by_user=None,
                 **fields) -> StockMovement:
-    """Append a movement of ``delta`` units and apply it to the stock column with a
-    conditional UPDATE. Raises Refusal("out_of_stock") when the stock would go negative."""
-    done = db.session.execute(
-        update(Reward).where(Reward.id == reward_id, Reward.stock + delta >= 0)
-        .values(stock=Reward.stock + delta)
-        .execution_options(synchronize_session=False))
+    """Append a movement of ``delta`` units and apply it to the stock with a conditional
+    UPDATE: ``Reward.stock``, or for an item of a township's shared catalogue the village's
+    ``RewardStock`` row (``village_id``; see ``stock_village``). Raises
+    Refusal("out_of_stock") when the stock would go negative."""
+    reward = db.session.get(Reward, reward_id)
+    if reward.is_shared:
+        if delta > 0:
+            _stock_row(reward_id, village_id)
+        done = db.session.execute(
+            update(RewardStock).where(RewardStock.reward_id == reward_id,
+                                      RewardStock.village_id == village_id,
+                                      RewardStock.stock + delta >= 0)
+            .values(stock=RewardStock.stock + delta)
+            .execution_options(synchronize_session=False))
+    else:
+        done = db.session.execute(
+            update(Reward).where(Reward.id == reward_id, Reward.stock + delta >= 0)
+            .values(stock=Reward.stock + delta)
+            .execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        reward = db.session.get(Reward, reward_id)
         db.session.refresh(reward)
+        left = village_stock(reward, village_id)
         raise Refusal("out_of_stock", N_("“%(name)s”库存不足，现有 %(left)s%(unit)s"),
-                      name=reward.name, left=reward.stock, unit=reward.unit)
+                      name=reward.name, left=left, unit=reward.unit)
     movement = StockMovement(reward_id=reward_id, village_id=village_id, kind=kind,
                              quantity=delta, by_user_id=by_user.id if by_user else None,
                              at=utcnow(), **fields)
     db.session.add(movement)
     db.session.flush()
-    reward = db.session.get(Reward, reward_id)
-    if reward is not None:
-        db.session.refresh(reward, ["stock"])
+    db.session.refresh(reward, ["stock"])
     return movement
 
 
+def village_stock(reward: Reward, village_id: int | None = None) -> int:
+    """The stock of ``reward`` as it is now in the database: the village's row for a shared
+    item (0 without one), else ``Reward.stock``."""
+    if not reward.is_shared:
+        return reward.stock
+    return int(db.session.scalar(
+        select(RewardStock.stock).where(RewardStock.reward_id == reward.id,
+                                        RewardStock.village_id == village_id)) or 0)
+
+
+def set_hidden(reward: Reward, village_id: int, hidden: bool) -> RewardStock:
+    """Hide (or show again) an item of the township's shared catalogue in one village's
+    supermarket. Returns the flushed row. Raises Refusal("not_shared") for other items."""
+    if not reward.is_shared:
+        raise Refusal("not_shared", N_("只有乡镇共享的奖品可以在本村隐藏"))
+    row = _stock_row(reward.id, village_id)
+    row.hidden = bool(hidden)
+    db.session.flush()
+    return row
+
+
 def stock_in(reward: Reward, *, quantity: int, supplier: str = "", cost_yuan=None,
-             by_user=None) -> StockMovement:
+             by_user=None, village_id: int | None = None) -> StockMovement:
     """Record a stock-in (入库) of ``quantity`` (> 0) units of goods, from ``supplier``, that
-    cost ``cost_yuan`` in all (str or Decimal yuan, optional). Returns the flushed movement.
-    Raises Refusal("not_goods") for a service, Refusal("bad_quantity"), Refusal("bad_cost")."""
+    cost ``cost_yuan`` in all (str or Decimal yuan, optional). ``village_id``: the village
+    whose stock of a shared item this is (required for those, ignored otherwise). Returns
+    the flushed movement. Raises Refusal("not_goods") for a service, Refusal("bad_quantity"),
+    Refusal("bad_cost")."""
     if not reward.is_goods:
         raise Refusal("not_goods", N_("服务类奖品不需要库存"))
     if not isinstance(quantity, int) or not 0 < quantity <= 100000:
         raise Refusal("bad_quantity", N_("数量必须在 1 到 100000 之间"))
     cost = to_yuan(cost_yuan)
-    return _move_stock(reward.id, reward.village_id, quantity, "stock_in", by_user=by_user,
+    return _move_stock(reward.id, stock_village(reward, village_id), quantity, "stock_in",
+                       by_user=by_user,
                        supplier=(supplier or "").strip()[:128] or None, cost_yuan=cost)
 
 
-def adjust_stock(reward: Reward, *, delta: int, reason: str, by_user=None) -> StockMovement:
+def adjust_stock(reward: Reward, *, delta: int, reason: str, by_user=None,
+                 village_id: int | None = None) -> StockMovement:
     """Adjust the stock by ``delta`` (non-zero; negative for damaged goods, either way for a
-    stocktake) with a required ``reason``. Returns the flushed movement. Raises
+    stocktake) with a required ``reason`` (``village_id`` as in ``stock_in``). Returns the
+    flushed movement. Raises
     Refusal("reason_required"), Refusal("bad_quantity"), Refusal("out_of_stock") when the
     stock would go below zero, Refusal("not_goods") for a service."""
     if not reward.is_goods:
@@ -137,78 +213,46 @@ def adjust_stock(reward: Reward, *, delta: int, reason: str, by_user=None) -> St
         raise Refusal("reason_required", N_("请填写调整原因"))
     if not isinstance(delta, int) or delta == 0 or abs(delta) > 100000:
         raise Refusal("bad_quantity", N_("调整数量不能为 0"))
-    return _move_stock(reward.id, reward.village_id, delta, "adjust", by_user=by_user,
+    return _move_stock(reward.id, stock_village(reward, village_id), delta, "adjust",
+                       by_user=by_user,
                        reason=reason[:500])
 
 
-def settings_of(village_id: int) -> RewardSettings:
-    """The village's supermarket settings (open every day when none were saved; not added)."""
-    return db.session.get(RewardSettings, village_id) or RewardSettings(village_id=village_id,
-                                                                        open_days="")
+def offered(reward: Reward, household, merchant=None) -> bool:
+    """True when ``reward`` may be redeemed by ``household`` at this counter: active, and
+    at a merchant's counter an item of that merchant's catalogue; at the village's counter
+    an item of the village's own catalogue, or of its township's shared catalogue that the
+    village has not hidden."""
+    if reward is None or not reward.active:
+        return False
+    if merchant is not None:
+        return reward.merchant_id == merchant.id
+    if reward.merchant_id is not None:
+        return False
+    if reward.village_id == household.village_id:
+        return True
+    if reward.is_shared and reward.village_id == household.village.parent_id:
+        hidden = db.session.scalar(select(RewardStock.hidden).where(
+            RewardStock.reward_id == reward.id, RewardStock.village_id == household.village_id))
+        return not hidden
+    return False
 
 
-def parse_days(text: str) -> list:
-    """Days of the month from "10, 25" or "10，25" (sorted ints 1..31). Raises
-    Refusal("bad_days")."""
-    days = set()
-    for part in (text or "").replace("，", ",").replace("、", ",").replace(" ", ",").split(","):
-        if not part:
-            continue
-        if not part.isdigit() or not 1 <= int(part) <= 31:
-            raise Refusal("bad_days", N_("开放日必须是 1 到 31 之间的日期，用逗号分开"))
-        days.add(int(part))
-    return sorted(days)
+def unit_yuan(reward: Reward, village_id: int) -> Decimal | None:
+    """The yuan value of one unit of ``reward`` now: its ``yuan_value``, else its points
+    price at the points-to-yuan rate of the village's rulebook (0.01, half-up), else None."""
+    if reward.yuan_value is not None:
+        return Decimal(reward.yuan_value)
+    from app.rewards.queries import points_per_yuan
+    rate = points_per_yuan(village_id)
+    if not rate:
+        return None
+    return (Decimal(reward.points_price) / Decimal(rate)).quantize(CENT, ROUND_HALF_UP)
 
 
-def set_open_days(village_id: int, text: str) -> RewardSettings:
-    """Open the supermarket only on the days of the month in ``text`` ("10" or "10,25";
-    blank: every day). Returns the flushed settings. Raises Refusal("bad_days")."""
-    days = parse_days(text)
-    found = db.session.get(RewardSettings, village_id)
-    if found is None:
-        found = RewardSettings(village_id=village_id)
-        db.session.add(found)
-    found.open_days = ",".join(str(d) for d in days)
-    db.session.flush()
-    return found
-
-
-def check_window(village_id: int, today=None) -> None:
-    """Raise Refusal("closed") when the village's supermarket is not open on ``today`` (a local
-    date, default today)."""
-    today = today or local_today()
-    days = parse_days(settings_of(village_id).open_days)
-    if days and today.day not in days:
-        raise Refusal("closed", N_("本村积分超市只在每月 %(days)s 日开放兑换，今天（%(today)s）"
-                                   "不能兑换"),
-                      days="、".join(str(d) for d in days), today=today.isoformat())
-
-
-def check_eligible(household, today=None) -> None:
-    """Apply the rulebook in force on ``today`` to a redemption: raise Refusal
-    ("not_enrolled") when only enrolled households take part and this one is not, and
-    Refusal("suspended") while its earned score is below a threshold flagged ``suspended``
-    (the flag lifts by itself once the score is back)."""
-    from app.rules import queries as rules_q
-    from app.rules.engine import household_flags
-    version = rules_q.version_in_force(household.village, today or local_today())
-    if version is None:
-        return
-    book = rules_q.book_rule(version)
-    if book.eligibility == "enrolled" and not household.enrolled:
-        raise Refusal("not_enrolled", N_("该户没有参加本村积分制，不能兑换"))
-    balance = household.balance
-    score = Decimal(balance.earned_score) if balance is not None else Decimal(0)
-    if "suspended" in household_flags(book, score):
-        below = min(b for b, flag in book.thresholds if flag == "suspended" and score < b)
-        raise Refusal("suspended", N_("本户累计积分低于 %(n)s 分，按积分细则暂停兑换，"
-                                      "回到 %(n)s 分后恢复"),
-                      n=format(below.normalize(), "f"))
-
-
-def _basket_lines(household, basket: dict) -> list:
+def _basket_lines(household, basket: dict, merchant=None) -> list:
     """[(Reward, quantity)] for ``basket`` {reward id: quantity}, refused unless every item is
-    an active reward of the household's village and quantities are 1..99."""
+    ``offered`` at this counter and quantities are 1..99."""
     lines = []
     for reward_id, qty in sorted(basket.items()):
         if not qty:
@@ -216,7 +260,7 @@ def _basket_lines(household, basket: dict) -> list:
         if not isinstance(qty, int) or not 0 < qty <= MAX_LINE_QUANTITY:
             raise Refusal("bad_quantity", N_("每样数量必须在 1 到 99 之间"))
         reward = db.session.get(Reward, reward_id)
-        if reward is None or reward.village_id != household.village_id or not reward.active:
+        if not offered(reward, household, merchant):
             raise Refusal("bad_item", N_("所选奖品已下架或不属于本村，请刷新页面"))
         lines.append((reward, qty))
     if not lines:
@@ -225,8 +269,11 @@ def _basket_lines(household, basket: dict) -> list:
 
 
 def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = None,
-           today=None) -> Redemption:
-    """Redeem ``basket`` ({Reward id: int quantity}) for ``household`` at the counter.
+           today=None, merchant=None, cash_yuan=None) -> Redemption:
+    """Redeem ``basket`` ({Reward id: int quantity}) for ``household`` at the counter: the
+    village's own, or with ``merchant`` a partner merchant's (its catalogue only; the
+    village's opening days do not apply there, the rulebook gates do). Each line keeps a
+    snapshot of the price in points and of the value in yuan (``unit_yuan``).
 
     Posts ONE confirmed spend entry of the basket's total points (Decimal) to the ledger and
     takes each goods line from stock with a conditional UPDATE, all in the caller's
@@ -236,17 +283,28 @@ def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = No
     (rulebook gates, see ``check_eligible``), "empty_basket", "bad_item",
     "bad_quantity", "insufficient" (spendable balance short), "out_of_stock". On a Refusal
     the caller must roll back (points may already have been taken in this transaction).
+
+    Cash top-up (row 25, ``app.rewards.cash.split``; the village's counter only): when the
+    rulebook allows it, a basket above the spendable balance spends the whole balance and
+    the rest is paid in cash, provided ``cash_yuan`` (the yuan the cadre confirmed) is the
+    amount due; ``total_points`` is then the points spent, ``cash_points``/``cash_yuan`` the
+    rest. Further Refusals: "cash_needed", "cash_no_rate", "cash_no_points".
     """
     key = (idempotency_key or "").strip() or None
     first = _redemption_by_key(key)
     if first is not None:
         return first
-    check_window(household.village_id, today)
+    if merchant is None:
+        check_window(household.village_id, today)
+    elif not merchant.active or not merchant.region.contains(household.village):
+        raise Refusal("bad_item", N_("该商户不为本村代兑积分"))
     check_eligible(household, today)
-    lines = _basket_lines(household, basket)
+    lines = _basket_lines(household, basket, merchant)
     total = sum((r.points_price * q for r, q in lines), Decimal(0))
+    from app.rewards.cash import Split, split
+    pay = split(household, total, cash_yuan, today) if merchant is None else Split(total)
     summary = "、".join(f"{r.name}×{q}" for r, q in lines)
-    entry = scoring.spend(household=household, points=total, recorded_by=by_user,
+    entry = scoring.spend(household=household, points=pay.points, recorded_by=by_user,
                           reason=summary[:500], idempotency_key=("rd-" + key) if key else None,
                           item_code="REDEEM", item_name=("积分兑换：" + summary)[:128],
                           category_name="积分超市")
@@ -256,19 +314,23 @@ def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = No
     if first is not None:
         return first
     redemption = Redemption(village_id=household.village_id, household_id=household.id,
-                            entry_id=entry.id, total_points=total, status="done",
+                            entry_id=entry.id, total_points=pay.points, status="done",
+                            cash_points=pay.cash_points, cash_yuan=pay.cash_yuan,
                             idempotency_key=key, day=today or local_today(), at=utcnow(),
-                            by_user_id=by_user.id if by_user else None)
+                            by_user_id=by_user.id if by_user else None,
+                            merchant_id=merchant.id if merchant is not None else None)
     db.session.add(redemption)
     db.session.flush()
     for reward, qty in lines:
+        yuan = unit_yuan(reward, household.village_id)
         db.session.add(RedemptionLine(redemption_id=redemption.id, reward_id=reward.id,
                                       name=reward.name, unit=reward.unit,
                                       unit_points=reward.points_price, quantity=qty,
-                                      points=reward.points_price * qty))
+                                      points=reward.points_price * qty, unit_yuan=yuan,
+                                      yuan=yuan * qty if yuan is not None else None))
         if reward.is_goods:
-            _move_stock(reward.id, reward.village_id, -qty, "redeem", by_user=by_user,
-                        redemption_id=redemption.id)
+            _move_stock(reward.id, stock_village(reward, household.village_id), -qty,
+                        "redeem", by_user=by_user, redemption_id=redemption.id)
     db.session.flush()
     return redemption
 
@@ -307,7 +369,8 @@ def cancel_redemption(redemption: Redemption, *, reason: str, by_user,
     redemption.cancelled_by_id = by_user.id if by_user else None
     for line in redemption.lines:
         if line.reward.is_goods:
-            _move_stock(line.reward_id, redemption.village_id, line.quantity, "refund",
+            _move_stock(line.reward_id, stock_village(line.reward, redemption.village_id),
+                        line.quantity, "refund",
                         by_user=by_user, redemption_id=redemption.id, reason=reason[:500])
     db.session.flush()
     return redemption

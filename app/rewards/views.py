@@ -9,7 +9,7 @@ import re
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -20,7 +20,8 @@ from app.households import queries as hh_q
 from app.i18n import refusal_text
 from app.points import fmt_points
 from app.regions.queries import get_scoped_or_404
-from app.rewards import queries, services
+from app.rewards import merchants, queries, services
+from app.rewards.merchants import CLERK_ROLE
 from app.rewards.forms import (AdjustForm, CancelForm, RedeemForm, RewardForm, SettingsForm,
                                StockInForm)
 from app.rewards.models import Redemption, Reward
@@ -44,17 +45,18 @@ def catalogue(village_id):
         rate=queries.points_per_yuan(village.id))
 
 
-def _save_reward(form, village, reward=None):
-    """Create or update a reward from ``form``; returns it, or None after a refusal (the
+def _save_reward(form, village, reward=None, merchant=None):
+    """Create or update a reward of ``village`` (a village or a township; with ``merchant``
+    of that merchant's catalogue) from ``form``; returns it, or None after a refusal (the
     message is put on the form)."""
     try:
         pid = photo_id(form.photo, village.id)
         fields = dict(name=form.name.data, points_price=form.points_price.data,
                       unit=form.unit.data, category=form.category.data,
-                      low_stock_at=form.low_stock_at.data)
+                      low_stock_at=form.low_stock_at.data, yuan_value=form.yuan_value.data)
         if reward is None:
             reward = services.add_reward(village=village, is_goods=form.kind.data == "goods",
-                                         photo_id=pid, **fields)
+                                         photo_id=pid, merchant=merchant, **fields)
             if not form.active.data:
                 services.update_reward(reward, active=False, **fields)
         else:
@@ -67,6 +69,8 @@ def _save_reward(form, village, reward=None):
             form.points_price.errors = [refusal_text(exc)]
         elif exc.code == "name_required":
             form.name.errors = [refusal_text(exc)]
+        elif exc.code == "bad_cost":
+            form.yuan_value.errors = [refusal_text(exc)]
         else:
             form.form_errors.append(photo_or_form_error(exc, form.photo) or "")
         return None
@@ -94,15 +98,27 @@ def edit(reward_id):
     """Change an item's name, price, unit, category, alert level, photo or active flag."""
     reward = get_scoped_or_404(Reward, reward_id, "village_id", scope())
     form = RewardForm(obj=reward)
+    if reward.village.level == "township" and not current_user.can("manage_shared_rewards"):
+        abort(403)
     if not form.is_submitted():
         form.points_price.data = fmt_points(reward.points_price, sign=False)
         form.kind.data = "goods" if reward.is_goods else "service"
     if form.validate_on_submit():
         if _save_reward(form, reward.village, reward) is not None:
             flash(_("已保存：%(name)s", name=reward.name), "success")
-            return redirect(url_for("rewards.catalogue", village_id=reward.village_id))
+            return redirect(back_to(reward))
     return render_template("rewards/edit.html", village=reward.village, form=form,
-                           reward=reward)
+                           reward=reward, back=back_to(reward))
+
+
+def back_to(reward) -> str:
+    """The page listing ``reward``: its merchant's, its township's shared catalogue, or its
+    village's catalogue."""
+    if reward.merchant_id:
+        return url_for("rewards.merchant", merchant_id=reward.merchant_id)
+    if reward.village.level == "township":
+        return url_for("rewards.township", region_id=reward.village_id)
+    return url_for("rewards.catalogue", village_id=reward.village_id)
 
 
 @bp.route("/rewards/<int:reward_id>/stock", methods=["GET", "POST"])
@@ -110,6 +126,10 @@ def edit(reward_id):
 def stock(reward_id):
     """A reward's stock: stock-in and adjustment forms, and every movement."""
     reward = get_scoped_or_404(Reward, reward_id, "village_id", scope())
+    if reward.is_shared:  # each village keeps its own stock of a shared item
+        abort(404)
+    if reward.village.level == "township" and not current_user.can("manage_shared_rewards"):
+        abort(403)
     in_form, adj_form = StockInForm(prefix="in"), AdjustForm(prefix="adj")
     action = request.form.get("action")
     form_error = None
@@ -136,7 +156,7 @@ def stock(reward_id):
                 form_error = refusal_text(exc)
     return render_template("rewards/stock.html", reward=reward, in_form=in_form,
                            adj_form=adj_form, form_error=form_error,
-                           movements=queries.movements(reward.id))
+                           movements=queries.movements(reward.id), back=back_to(reward))
 
 
 def camera_allowed(view):
@@ -189,7 +209,7 @@ def basket(household_id):
     household = hh_q.household_or_404(household_id, scope())
     rewards = queries.catalogue(household.village_id, active_only=True)
     form = RedeemForm()
-    form_error = None
+    form_error = cash_due = None
     try:
         services.check_window(household.village_id)
         services.check_eligible(household)
@@ -203,19 +223,23 @@ def basket(household_id):
             redemption = services.redeem(household=household,
                                          basket=_basket_from(request.form, rewards),
                                          by_user=current_user,
-                                         idempotency_key=form.idempotency_key.data)
+                                         idempotency_key=form.idempotency_key.data,
+                                         cash_yuan=request.form.get("cash_yuan"))
             db.session.commit()
             flash(_("兑换成功，共 %(p)s 分", p=fmt_points(redemption.total_points, sign=False)),
                   "success")
+            if redemption.cash_yuan is not None:  # row 25: cash top-up
+                flash(_("已收取现金补差 %(y)s 元", y=redemption.cash_yuan), "success")
             return redirect(url_for("rewards.receipt", redemption_id=redemption.id))
         except Refusal as exc:
             db.session.rollback()
             form_error = refusal_text(exc)
+            cash_due = exc.params.get("yuan") if exc.code == "cash_needed" else None
     elif request.method == "POST" and closed:
         form_error = closed
     db.session.refresh(household.balance)
     return render_template("rewards/basket.html", household=household, rewards=rewards,
-                           form=form, form_error=form_error, closed=closed,
+                           form=form, form_error=form_error, closed=closed, cash_due=cash_due,
                            posted=request.form if request.method == "POST" else {},
                            history=queries.household_redemptions(household.id, 5))
 
@@ -225,6 +249,10 @@ def basket(household_id):
 def receipt(redemption_id):
     """The printable receipt of a redemption (小票)."""
     redemption = get_scoped_or_404(Redemption, redemption_id, "village_id", scope())
+    if current_user.role == CLERK_ROLE and (
+            merchants.merchant_of(current_user) is None
+            or redemption.merchant_id != merchants.merchant_of(current_user).id):
+        abort(404)
     return render_template("rewards/receipt.html", r=redemption,
                            village=redemption.household.village)
 
@@ -245,6 +273,8 @@ def cancel(redemption_id):
                                        idempotency_key=form.idempotency_key.data)
             db.session.commit()
             flash(_("已退还：积分和库存已恢复"), "success")
+            if redemption.cash_yuan is not None:  # row 25: cash top-up
+                flash(_("请把现金补差 %(y)s 元退还给农户", y=redemption.cash_yuan), "warning")
             return redirect(url_for("rewards.receipt", redemption_id=redemption.id))
         except Refusal as exc:
             db.session.rollback()
@@ -331,10 +361,15 @@ def report_xlsx(village_id):
     ws = wb.create_sheet(_("合计"))
     ws.append([_("兑换笔数"), data["count"]])
     ws.append([_("积分"), data["points"]])
-    ws.append([_("折合金额（元）"), data["yuan"] if data["yuan"] is not None else ""])
+    ws.append([_("兑换金额（元）"), data["yuan"]])
+    ws.append([_("按现行折算比例（元）"),
+               data["rate_yuan"] if data["rate_yuan"] is not None else ""])
     ws.append([_("进货金额（元）"), data["stock_in_yuan"]])
     buf = io.BytesIO()
     wb.save(buf)
     name = f"{village.name}-积分超市-{start:%Y%m}-{end:%Y%m}.xlsx"
     return Response(buf.getvalue(), mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+from app.rewards import merchant_views, shared_views  # noqa: E402,F401  (more routes on bp)
