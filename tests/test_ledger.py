@@ -88,7 +88,9 @@ def test_ledger_check_finds_tampering(world):
     db.session.commit()
     faults = balance_faults()
     assert [f[0] for f in faults] == [world["hh"]["a1"].id]
-    assert [f.table for f in verify()] == ["ledger_entry", "household_balance"]
+    # the row's hash, the balance and the month's total all disagree with the tampered row
+    assert [f.table for f in verify()] == ["ledger_entry", "household_balance",
+                                           "household_month"]
 
 
 ITEMS = ["红白喜事简办", "乱堆乱放", "义务巡逻", "焚烧秸秆或垃圾", "拾金不昧"]
@@ -128,8 +130,9 @@ def test_random_postings_and_reversals_keep_balances_equal_to_entries(world, ste
 
 def reset_ledger():
     """Empty the ledger between hypothesis examples (the world stays)."""
-    from app.scoring.models import EntryTransition, LedgerChain
+    from app.scoring.models import EntryTransition, HouseholdMonth, LedgerChain
     db.session.execute(EntryTransition.__table__.delete())
+    db.session.execute(HouseholdMonth.__table__.delete())
     db.session.execute(LedgerEntry.__table__.delete().where(LedgerEntry.reverses_id.isnot(None)))
     db.session.execute(LedgerEntry.__table__.delete())
     db.session.execute(LedgerChain.__table__.delete())

@@ -29,6 +29,25 @@ ACTION_LABELS = {
     "self_report.accept": _l("采纳申报"),
     "self_report.decline": _l("不采纳申报"),
     "village.settings": _l("修改村积分设置"),
+    "self_report.volunteer": _l("志愿者代为申报"),
+    "board.define": _l("保存榜单定义"),
+    "board.copy": _l("套用乡镇榜单模板"),
+    "board.privacy": _l("修改榜单隐私设置"),
+    "board.draft": _l("生成榜单草稿"),
+    "board.reviewed": _l("审核榜单"),
+    "board.under_notice": _l("榜单公示"),
+    "board.published": _l("发布榜单"),
+    "board.correct": _l("更正榜单"),
+    "board.black_corrected": _l("登记黑榜整改"),
+    "honour.nominate": _l("提名荣誉"),
+    "honour.notice": _l("荣誉公示"),
+    "honour.award": _l("授予荣誉"),
+    "honour.decline": _l("不授予荣誉"),
+    "honour.object": _l("对荣誉提出异议"),
+    "honour_title.create": _l("新增荣誉称号"),
+    "stars.confer": _l("评定星级文明户"),
+    "api_token.create": _l("创建 API 令牌"),
+    "api_token.revoke": _l("吊销 API 令牌"),
 }
 
 #: Labels of the object types (``target_type``, a table name) and of common keys of
@@ -37,6 +56,10 @@ TARGET_LABELS = {
     "region": _l("地区"), "household": _l("农户"), "user_account": _l("账号"),
     "ledger_entry": _l("积分记录"), "objection": _l("异议"), "self_report": _l("申报"),
     "village_settings": _l("村积分设置"),
+    "board_definition": _l("榜单定义"), "board_privacy": _l("榜单隐私设置"),
+    "board_publication": _l("榜单"), "black_correction": _l("黑榜整改"),
+    "honour": _l("荣誉"), "honour_title": _l("荣誉称号"), "star_conferment": _l("星级评定"),
+    "api_token": _l("API 令牌"),
 }
 FIELD_LABELS = {
     "created": _l("新建户数"), "updated": _l("更新户数"), "unchanged": _l("未变户数"),
@@ -57,7 +80,8 @@ VALUE_LABELS = {
                 "reversed": _l("撤销记录")},
     "role": {"village_scorer": _l("村评分员"), "village_admin": _l("村管理员"),
              "township_auditor": _l("乡镇审核员"), "county_official": _l("县级干部"),
-             "city_official": _l("市级干部"), "system_admin": _l("系统管理员")},
+             "city_official": _l("市级干部"), "system_admin": _l("系统管理员"),
+             "merchant_clerk": _l("商户收银员"), "village_volunteer": _l("志愿记录员")},
     "is_active": {True: _l("是"), False: _l("否")},
 }
 

@@ -1,5 +1,6 @@
 """Writes to households. Services flush; the caller commits."""
 from datetime import datetime, timezone
+from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
@@ -11,8 +12,10 @@ from app.regions.services import add_region
 from app.scoring.services import ensure_balance
 
 
+@lru_cache(maxsize=65536)
 def initials(name: str) -> str:
-    """Pinyin initials of a Chinese name, lower case: "张三" -> "zs" (pypinyin)."""
+    """Pinyin initials of a Chinese name, lower case: "张三" -> "zs" (pypinyin; cached, as
+    names repeat across a county's rosters and pypinyin's segmentation is slow)."""
     letters = lazy_pinyin(name or "", style=Style.FIRST_LETTER, errors="ignore")
     return "".join(letters).lower()[:32]
 
@@ -35,6 +38,44 @@ def add_household(*, village, group, house_number: str, head_name: str,
     db.session.flush()
     ensure_balance(household)
     return household
+
+
+def add_households(village, specs) -> list:
+    """Create many active households of ``village`` at once, as ``add_household`` does for
+    one (QR tokens, members, zero balances), with three bulk INSERTs instead of two flushes
+    per household (issue 10: a 10,000-household roster). ``specs`` is a list of dicts with
+    ``group`` (a villager group Region of ``village``), ``house_number``, ``head_name``,
+    ``members`` and ``phone``. Returns the new household ids in order. Raises ValueError
+    when a group does not belong to the village."""
+    from sqlalchemy import insert
+
+    from app.households.qr import derive_token, new_nonce, token_hash
+    from app.scoring.models import HouseholdBalance
+    if not specs:
+        return []
+    rows = []
+    for spec in specs:
+        if spec["group"].parent_id != village.id:
+            raise ValueError("villager group does not belong to the village")
+        nonce = new_nonce()
+        rows.append(dict(village_id=village.id, group_id=spec["group"].id,
+                         house_number=spec["house_number"], head_name=spec["head_name"],
+                         name_initials=initials(spec["head_name"]),
+                         phone=spec.get("phone") or None, status="active", enrolled=True,
+                         qr_nonce=nonce, qr_token_hash=token_hash(derive_token(nonce))))
+    db.session.flush()
+    ids = db.session.scalars(insert(Household).returning(Household.id,
+                                                         sort_by_parameter_order=True),
+                             rows).all()
+    members = [dict(household_id=hid, name=name, position=pos)
+               for hid, spec in zip(ids, specs, strict=True)
+               for pos, name in enumerate(spec.get("members") or ())]
+    if members:
+        db.session.execute(insert(HouseholdMember), members)
+    db.session.execute(insert(HouseholdBalance), [
+        dict(household_id=hid, earned_score=0, spendable_balance=0, pending_points=0,
+             entry_count=0) for hid in ids])
+    return ids
 
 
 def update_household(household: Household, *, group, head_name: str, members,

@@ -52,7 +52,9 @@ def show(household_id):
     month = month_period(local_today())
     entries = ledger.entries_page(household.id, request.args.get("page", 1, type=int),
                                   current_app.config["ENTRIES_PER_PAGE"])
-    active = household.status == "active"
+    # The door-plate link is a key to the household's villager pages (objections, reports
+    # in its name): only village cadres who score see it, not volunteers or officials.
+    active = household.status == "active" and current_user.can("score")
     url = public_url(household) if active else None
     return render_template("households/show.html", household=household, rank=rank,
                            out_of=out_of, entries=entries, month=month,
@@ -100,9 +102,10 @@ def archive(household_id):
 
 
 @bp.route("/villages/<int:village_id>/plates")
-@login_required
+@require("score")
 def plates(village_id):
-    """Printable A4 sheets of QR door plates for one villager group (?group=ID)."""
+    """Printable A4 sheets of QR door plates for one villager group (?group=ID). Village
+    cadres who score only: each plate is a key to its household's villager pages."""
     village = queries.village_or_404(village_id, scope())
     groups = children(village)
     group_id = request.args.get("group", type=int)

@@ -122,7 +122,8 @@ def balance_faults(village_id: int | None = None) -> list:
 
 
 def verify(village_id: int | None = None) -> list:
-    """Every fault of the ledger (or of one village): chains, statuses, balances.
+    """Every fault of the ledger (or of one village): chains, statuses, balances and the
+    monthly totals (``summary.faults``).
 
     Returns a list of Fault; empty when everything agrees.
     """
@@ -137,4 +138,8 @@ def verify(village_id: int | None = None) -> list:
     faults += [Fault(village_id, "household_balance", hid,
                      f"stored {stored} but the entries give {computed}")
                for hid, stored, computed in balance_faults(village_id)]
+    from app.scoring import summary
+    faults += [Fault(village_id, "household_month", hid,
+                     f"{period}: stored {stored} but the entries give {computed}")
+               for hid, period, stored, computed in summary.faults(village_id)]
     return faults

@@ -27,6 +27,9 @@ class ScoreForm(FlaskForm):
     bonus = StringField(_l("奖励分（可不填）"), validators=[Optional(), Length(max=12)])
     reference = StringField(_l("参照细则中的哪一项"), validators=[Optional(), Length(max=128)])
     member = StringField(_l("家庭成员"), validators=[Optional(), Length(max=64)])
+    ratings = StringField(_l("互评分（每人一个分数，用顿号分隔）"),
+                          validators=[Optional(), Length(max=500)])
+    self_rating = StringField(_l("本户自评分"), validators=[Optional(), Length(max=12)])
     note = TextAreaField(_l("备注（不公开）"), validators=[Optional(), Length(max=500)])
     photo = photo_field()
     idempotency_key = HiddenField(default=_new_key)

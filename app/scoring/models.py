@@ -11,7 +11,7 @@ from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules.models import POINTS
 
-ENTRY_KINDS = ("score", "reversal", "spend", "base")
+ENTRY_KINDS = ("score", "reversal", "spend", "base", "expiry")
 DIRECTIONS = ("award", "deduction", "spend")
 # Workflow (issue 4): awaiting_review -> under_notice -> confirmed; an objection holds an
 # entry; a declined or cancelled entry counts nowhere.
@@ -46,6 +46,12 @@ class LedgerEntry(db.Model):
         db.Index("ix_ledger_household_id", "household_id", "id"),
         db.Index("ix_ledger_village_status", "village_id", "status"),
         db.Index("ix_ledger_scorer_time", "recorded_by_id", "recorded_at"),  # audit flags
+        # issue 10: a village's entries by deed date (board vetoes, audit date filters,
+        # roll-up periods) without reading the village's whole history
+        db.Index("ix_ledger_village_deed", "village_id", "deed_date"),
+        # issue 10: the audit explorer's category and scorer choices (skip scans)
+        db.Index("ix_ledger_village_category", "village_id", "category_name"),
+        db.Index("ix_ledger_village_recorder", "village_id", "recorded_by_id"),
         db.UniqueConstraint("village_id", "seq"),
     )
 
@@ -164,3 +170,27 @@ class VillageSettings(db.Model):
     village_id = db.Column(db.Integer, db.ForeignKey("region.id"), primary_key=True)
     notice_days = db.Column(db.Integer, nullable=False, default=7)
     review_above = db.Column(POINTS)
+
+
+class HouseholdMonth(db.Model):
+    """A household's confirmed awards and deductions per month of the deed date (issue 10:
+    boards, the door-plate page and roll-ups read these instead of summing the ledger).
+
+    Kept in the same transaction as the balances (``services._update_balance`` through
+    ``scoring.summary.count``), so it always equals the ledger: ``points`` is the sum of the
+    confirmed award and deduction entries (reversals included) whose ``period`` is this
+    month, ``deductions`` the part of it from deductions (<= 0), ``entries`` how many such
+    entries, ``last_at`` the latest ``recorded_at`` (UTC) among them (the board's
+    tie-break). ``scoring.summary.rebuild`` recomputes it from the ledger.
+    """
+
+    __tablename__ = "household_month"
+    __table_args__ = (db.Index("ix_household_month_village_period", "village_id", "period"),)
+
+    household_id = db.Column(db.Integer, db.ForeignKey("household.id"), primary_key=True)
+    period = db.Column(db.String(7), primary_key=True)
+    village_id = db.Column(db.Integer, db.ForeignKey("region.id"), nullable=False)
+    points = db.Column(POINTS, nullable=False, default=0)
+    deductions = db.Column(POINTS, nullable=False, default=0)
+    entries = db.Column(db.Integer, nullable=False, default=0)
+    last_at = db.Column(db.DateTime(timezone=True))

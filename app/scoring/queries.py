@@ -4,7 +4,7 @@ then household id, every time.
 """
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -44,12 +44,53 @@ def rank_key(points, reached_at, household_id):
     return (-Decimal(points), _aware(reached_at), household_id)
 
 
-def standings(village_id: int, period: Period | None = None, group_id: int | None = None):
+def _period_totals(village_id: int, period: Period) -> dict:
+    """{household_id: (points, deductions, last recorded_at)} of confirmed awards and
+    deductions whose deed date falls in ``period``: from the monthly totals when ``period``
+    is whole months (issue 10: a board never sums the ledger), else from the ledger."""
+    from app.scoring import summary
+    found = summary.village_totals(village_id, period)
+    if found is not None:
+        return found
+    rows = db.session.execute(
+        select(LedgerEntry.household_id, func.sum(LedgerEntry.points),
+               func.sum(case((LedgerEntry.direction == "deduction", LedgerEntry.points),
+                             else_=0)),
+               func.max(LedgerEntry.recorded_at))
+        .where(LedgerEntry.village_id == village_id, LedgerEntry.status == "confirmed",
+               LedgerEntry.direction != "spend",
+               LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end)
+        .group_by(LedgerEntry.household_id)
+    ).all()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+def _average_totals(village_id: int, periods) -> dict:
+    """{household_id: (average points, average deductions, last recorded_at)} over the
+    ``periods`` in which the household has a confirmed entry (RULE-FEATURES row 20: a
+    household that joined later is averaged over the periods it was scored in). Averages
+    are rounded half up to 0.01."""
+    sums = {}
+    for period in periods:
+        for hid, (pts, ded, ts) in _period_totals(village_id, period).items():
+            p0, d0, n, t0 = sums.get(hid, (Decimal(0), Decimal(0), 0, None))
+            last = ts if t0 is None or (ts is not None and _aware(ts) > _aware(t0)) else t0
+            sums[hid] = (p0 + Decimal(pts), d0 + Decimal(ded), n + 1, last)
+    cent = Decimal("0.01")
+    return {hid: ((p / n).quantize(cent, ROUND_HALF_UP), (d / n).quantize(cent, ROUND_HALF_UP),
+                  ts) for hid, (p, d, n, ts) in sums.items()}
+
+
+def standings(village_id: int, period: Period | None = None, group_id: int | None = None,
+              *, periods=None):
     """Ranked active households of a village (optionally one villager group).
 
     With ``period`` None, ranks by earned score from the balances; with a Period, by the sum
     of confirmed awards and deductions whose deed date falls in it (DESIGN.md: only
-    confirmed points count for boards). Returns a list of Standing, rank 1 first.
+    confirmed points count for boards). With ``periods`` (a list of Period, e.g. the four
+    quarters of a year), ranks by the average of the household's period scores over the
+    periods it was scored in (RULE-FEATURES row 20); ``points`` is then that average.
+    Returns a list of Standing, rank 1 first.
     """
     hh = select(Household.id, Household.house_number, Household.head_name,
                 Household.group_id).where(Household.village_id == village_id,
@@ -57,26 +98,18 @@ def standings(village_id: int, period: Period | None = None, group_id: int | Non
     if group_id is not None:
         hh = hh.where(Household.group_id == group_id)
     households = db.session.execute(hh).all()
-    if period is None:
+    if periods is not None:
+        totals = _average_totals(village_id, periods)
+    elif period is None:
+        # by primary key (issue 10): a join on the village read all the county's balances
         rows = db.session.execute(
             select(HouseholdBalance.household_id, HouseholdBalance.earned_score,
                    HouseholdBalance.reached_at)
-            .join(Household, Household.id == HouseholdBalance.household_id)
-            .where(Household.village_id == village_id)
-        ).all()
+            .where(HouseholdBalance.household_id.in_([h.id for h in households]))
+        ).all() if households else []
         totals = {r[0]: (r[1], Decimal(0), r[2]) for r in rows}
     else:
-        rows = db.session.execute(
-            select(LedgerEntry.household_id, func.sum(LedgerEntry.points),
-                   func.sum(case((LedgerEntry.direction == "deduction", LedgerEntry.points),
-                                 else_=0)),
-                   func.max(LedgerEntry.recorded_at))
-            .where(LedgerEntry.village_id == village_id, LedgerEntry.status == "confirmed",
-                   LedgerEntry.direction != "spend",
-                   LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end)
-            .group_by(LedgerEntry.household_id)
-        ).all()
-        totals = {r[0]: (r[1], r[2], r[3]) for r in rows}
+        totals = _period_totals(village_id, period)
     zero = (Decimal(0), Decimal(0), None)
     merged = [(h, *totals.get(h.id, zero)) for h in households]
     merged.sort(key=lambda t: rank_key(t[1], t[3], t[0].id))
@@ -85,6 +118,13 @@ def standings(village_id: int, period: Period | None = None, group_id: int | Non
                      points=Decimal(p).quantize(Decimal("0.01")),
                      deductions=Decimal(d).quantize(Decimal("0.01")), reached_at=ts)
             for i, (h, p, d, ts) in enumerate(merged, start=1)]
+
+
+def average_of_periods(village_id: int, periods, group_id: int | None = None):
+    """``standings`` ranked by the average of period scores (RULE-FEATURES row 20), e.g.
+    the yearly top N by average quarterly score: ``average_of_periods(v.id, quarters)``.
+    A list of Standing whose ``points`` is the household's average, rank 1 first."""
+    return standings(village_id, group_id=group_id, periods=list(periods))
 
 
 def rank_of(household, period: Period | None = None):
@@ -99,7 +139,12 @@ def rank_of(household, period: Period | None = None):
 
 def period_points(household_id: int, period: Period) -> Decimal:
     """Sum of a household's confirmed awards and deductions whose deed date falls in
-    ``period`` (Decimal points); spends and entries not yet confirmed are left out."""
+    ``period`` (Decimal points); spends and entries not yet confirmed are left out. Whole
+    months are read from the monthly totals (``scoring.summary``)."""
+    from app.scoring import summary
+    found = summary.household_points(household_id, period)
+    if found is not None:
+        return found
     total = db.session.execute(
         select(func.coalesce(func.sum(LedgerEntry.points), 0))
         .where(LedgerEntry.household_id == household_id, LedgerEntry.status == "confirmed",

@@ -17,6 +17,7 @@ from app.extensions import db
 from app.rules import queries as rules_q
 from app.rules.engine import (N_, Deed, HouseholdState, Refusal, base_grant, judge,
                               to_points)
+from app.rules.periodic import notice_ends
 from app.scoring import chain
 from app.scoring.models import (PENDING, EntryTransition, HouseholdBalance, LedgerEntry,
                                 VillageSettings)
@@ -50,9 +51,15 @@ def _effect(entry: LedgerEntry, status: str, sign: int = 1) -> dict:
     return {}
 
 
-def _update_balance(household_id: int, deltas: dict, *, count: int = 0, at=None) -> None:
+def _update_balance(household_id: int, deltas: dict, *, count: int = 0, at=None,
+                    entry: LedgerEntry | None = None) -> None:
     """Add ``deltas`` (column -> Decimal) and ``count`` entries to a household's balances;
-    ``at`` becomes ``reached_at`` when the earned score changes."""
+    ``at`` becomes ``reached_at`` when the earned score changes. With ``entry`` (whose status
+    is already the new one), a change of the earned score is also counted in the entry's
+    month (``summary.count``: the per household per month totals of issue 10)."""
+    if entry is not None and "earned_score" in deltas:
+        from app.scoring import summary
+        summary.count(entry, deltas["earned_score"])
     values = {col: getattr(HouseholdBalance, col) + delta
               for col, delta in deltas.items() if delta}
     if count:
@@ -89,7 +96,8 @@ def _record(entry: LedgerEntry, status: str, by_user=None, reason=None) -> Ledge
     entry.status = status
     chain.append(entry)
     _move_log(entry, None, status, by_user, reason, entry.recorded_at)
-    _update_balance(entry.household_id, _effect(entry, status), count=1, at=entry.recorded_at)
+    _update_balance(entry.household_id, _effect(entry, status), count=1, at=entry.recorded_at,
+                    entry=entry)
     return entry
 
 
@@ -116,7 +124,7 @@ def move(entry: LedgerEntry, to_status: str, *, by_user=None, reason: str | None
     entry.status = to_status
     db.session.flush()
     _move_log(entry, from_status, to_status, by_user, reason, at)
-    _update_balance(entry.household_id, deltas, at=at)
+    _update_balance(entry.household_id, deltas, at=at, entry=entry)
     return entry
 
 
@@ -176,12 +184,18 @@ def household_state(household, rule, book, deed_date: date) -> HouseholdState:
         if cap is None:
             return Decimal(0)
         return _awards_in(household.id, period_of(deed_date, cap.period), **match)
+    from app.scoring.feature_state import component_totals, score_and_base
+    score, has_base = score_and_base(household)
+    awarded, deducted = component_totals(household.id, book.component_of(rule.category),
+                                         deed_date)
     return HouseholdState(
         active=household.status == "active", enrolled=bool(household.enrolled),
         held_once_only=held_once_only(household.id),
         earned_item=earned(rule.cap, item_code=rule.code),
         earned_category=earned(rule.category_cap, category_name=rule.category),
-        earned_household=earned(book.household_cap))
+        earned_household=earned(book.household_cap),
+        score=score, has_base=has_base, component_awarded=awarded,
+        component_deducted=deducted)
 
 
 def grant_base(household, *, on: date, by_user=None,
@@ -197,6 +211,9 @@ def grant_base(household, *, on: date, by_user=None,
     if grant is None or household.status != "active":
         return None
     if book.eligibility == "enrolled" and not household.enrolled:
+        return None
+    from app.scoring.feature_state import has_left_scheme
+    if has_left_scheme(household, book):
         return None
     points, spendable = grant
     per = book.base[1]
@@ -263,8 +280,8 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
         review = needs_review(item, household, recorded_by, verdict.points, settings)
     status, notice_until = initial_status(settings, review)
     at = recorded_at or utcnow()
-    if recorded_at is not None and notice_until is not None:
-        notice_until = to_local(at).date() + timedelta(days=settings.notice_days)
+    if notice_until is not None and (recorded_at is not None or book.cadences):
+        notice_until = notice_ends(book, to_local(at).date(), settings.notice_days)
     entry = LedgerEntry(
         household_id=household.id, village_id=household.village_id, kind="score",
         direction="deduction" if verdict.points < 0 else "award",
@@ -345,6 +362,8 @@ def spend(*, household, points, recorded_by, reason: str, idempotency_key: str |
     amount = to_points(points)
     if amount <= 0:
         raise Refusal("bad_points", N_("兑换积分必须大于 0"))
+    from app.scoring.feature_state import check_redemption_cadence
+    check_redemption_cadence(household)
     chain.lock_chain(household.village_id)
     first = _by_key(idempotency_key, **expect)
     if first is not None:

@@ -24,7 +24,7 @@ bp = Blueprint("scoring", __name__)
 _FIELD_OF = {"out_of_range": "points", "bad_points": "points", "fixed_points": "points",
              "bad_problems": "problems", "bad_units": "units", "bad_tier": "tier",
              "bad_bonus": "bonus", "reference_required": "reference",
-             "member_required": "member",
+             "member_required": "member", "bad_ratings": "ratings",
              "bad_quantity": "quantity", "future_date": "deed_date", "no_rulebook": "deed_date",
              "item_not_in_force": "item_id", "once_only": "item_id"}
 
@@ -33,8 +33,10 @@ def _deed_extras(form) -> dict:
     """What the chosen item's kind needs besides points and quantity (rules.engine.Deed)."""
     extras = {"problems": form.problems.data, "units": form.units.data, "tier": form.tier.data,
               "bonus": form.bonus.data, "reference": form.reference.data,
-              "member": form.member.data}
-    return {k: v for k, v in extras.items() if v not in (None, "")}
+              "member": form.member.data, "self_rating": form.self_rating.data}
+    from app.rules.periodic import split_ratings
+    extras["ratings"] = split_ratings(form.ratings.data)
+    return {k: v for k, v in extras.items() if v not in (None, "", ())}
 
 
 def _scored_message(entry) -> str:
