@@ -91,9 +91,22 @@ def _register_blueprints(app):
     from app.rewards.views import bp as rewards_bp
     from app.rules.views import bp as rules_bp
     from app.scoring.views import bp as scoring_bp
+    from app.tablet.views import bp as tablet_bp
     for bp in (accounts_bp, users_bp, regions_bp, households_bp, rules_bp, scoring_bp,
                review_bp, villager_bp, evidence_bp, boards_bp, rewards_bp, reports_bp,
                audit_bp, public_bp, ops_bp):
+        app.register_blueprint(bp)
+    app.register_blueprint(tablet_bp)  # issue 8: tablet pages, offline sync, PWA
+    from app.api.token_views import bp as api_tokens_bp
+    from app.api.views import bp as api_bp
+    app.register_blueprint(api_bp)  # issue 8: JSON API v1 (bearer tokens)
+    app.register_blueprint(api_tokens_bp)
+    from app.honours import public_views as honours_public, star_views, views as honours_views
+    for bp in (honours_views.bp, star_views.bp, honours_public.bp):  # issue 5: honours, stars
+        app.register_blueprint(bp)
+    from app.review.channel_views import bp as channels_bp
+    from app.rules.uses_views import bp as uses_bp
+    for bp in (channels_bp, uses_bp):  # RULE-FEATURES rows 22 (channels) and 26 (uses)
         app.register_blueprint(bp)
 
 
@@ -124,6 +137,9 @@ def _register_errors(app):
         def handler(err, code=code):
             if code in (413, 500):
                 db.session.rollback()
+            if request.path.startswith("/api/"):  # the JSON API answers in JSON
+                from app.api.errors import http_error
+                return http_error(err, code)
             return render_template("errors.html", code=code,
                                    max_upload=_upload_limit_text(app)), code
         app.register_error_handler(code, handler)

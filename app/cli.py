@@ -83,3 +83,5 @@ def register_cli(app):
     register_ops_cli(app)
     app.cli.add_command(demo_cli)
     app.cli.add_command(ledger_cli)
+    from app.rules.cli import register as register_rules_cli
+    register_rules_cli(app)

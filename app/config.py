@@ -85,6 +85,9 @@ def load_config(app, overrides=None):
         RATELIMIT_QR=os.environ.get("RATELIMIT_QR", "60 per minute"),
         RATELIMIT_QR_MISS=os.environ.get("RATELIMIT_QR_MISS", "10 per 10 minutes"),
         RATELIMIT_SELF_REPORT=os.environ.get("RATELIMIT_SELF_REPORT", "10 per hour"),
+        # JSON API (issue 8): per bearer token; failed authentications (401) per address.
+        RATELIMIT_API=os.environ.get("RATELIMIT_API", "600 per minute"),
+        RATELIMIT_API_AUTH_FAIL=os.environ.get("RATELIMIT_API_AUTH_FAIL", "30 per 10 minutes"),
         # Login throttling: this many failures for one account within the window lock it.
         LOGIN_MAX_FAILURES=int(os.environ.get("LOGIN_MAX_FAILURES", "5")),
         LOGIN_FAILURE_WINDOW=int(os.environ.get("LOGIN_FAILURE_WINDOW", "900")),

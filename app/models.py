@@ -11,5 +11,11 @@ from app.scoring.models import (EntryTransition, HouseholdBalance, LedgerChain, 
                                 LedgerEntry, VillageSettings)
 from app.rewards.models import (Redemption, RedemptionLine, Reward, RewardSettings,  # noqa: F401
                                 StockMovement)
+from app.rewards.models import Merchant, MerchantStaff, RewardStock  # noqa: F401
 from app.reports.models import (CountyReview, PilotRound, PilotVillage,  # noqa: F401
                                 SelfAssessment, SpotCheck, SpotCheckFinding)
+from app.boards.models import (BlackCorrection, BoardChange, BoardDefinition,  # noqa: F401
+                               BoardLine, BoardPrivacy, BoardPublication)
+from app.honours.models import (Honour, HonourObjection, HonourTitle,  # noqa: F401
+                                StarConferment, StarRating)
+from app.api.models import ApiPosting, ApiToken  # noqa: F401

@@ -31,6 +31,9 @@ CSP = {
     "base-uri": "'none'",
     "form-action": "'self'",
     "frame-ancestors": "'none'",
+    # the tablet pages' service worker and web app manifest (issue 8), same origin only
+    "worker-src": "'self'",
+    "manifest-src": "'self'",
 }
 
 PRIVATE_HEADERS = {

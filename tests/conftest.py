@@ -17,7 +17,24 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.extensions import db
 
-TEST_DB = os.environ.get("TEST_DATABASE_URL")
+
+
+def _worker_database(url):
+    """Under pytest-xdist (``make test`` runs two workers) each worker needs a PostgreSQL
+    database of its own, made on first use: ``<name>_gw0``, ``<name>_gw1``..."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker or not url.startswith("postgresql"):
+        return url
+    import psycopg
+    base, name = url.rsplit("/", 1)
+    mine = f"{name}_{worker}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (mine,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{mine}"')
+    return f"{base}/{mine}"
+
+
+TEST_DB = _worker_database(os.environ.get("TEST_DATABASE_URL"))
 
 # Browser tests: Debian's Chromium driven by Playwright (never a downloaded browser).
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"

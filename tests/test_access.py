@@ -104,7 +104,7 @@ MATRIX = {
                                                      village_id=i["village_id"])),
     "households.show": ("scoped", lambda i: url_for("households.show",
                                                     household_id=i["household_id"])),
-    "households.plates": ("scoped", lambda i: url_for("households.plates",
+    "households.plates": ("scoped+score", lambda i: url_for("households.plates",
                                                       village_id=i["village_id"],
                                                       group=i["group"])),
     "households.roster_template": ("scoped", lambda i: url_for("households.roster_template",
@@ -323,6 +323,8 @@ def _expected(kind, username, role):
     POST-only routes (posted without data; a granted request redirects, 302)."""
     if kind == "public":
         return 200
+    if kind.removeprefix("post:") == "api":  # bearer tokens only: a cookie is 401 (access_api)
+        return 401
     if kind == "home":
         return 302
     if kind == "logout":

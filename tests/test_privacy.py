@@ -170,3 +170,24 @@ def test_an_import_by_someone_who_may_not_see_phones_neither_shows_nor_changes_t
                                 data={"file": (io.BytesIO(xlsx(rows[:1])), "r.xlsx")},
                                 content_type="multipart/form-data")
     assert "13800000001" in resp.get_data(as_text=True)  # shown in the changes to confirm
+
+
+def test_door_plate_links_are_for_cadres_who_score_only(app, world, login):
+    """A door-plate link acts for its household (objections, reports in its name): the
+    household page and the plate sheets show it to scoring cadres, not to volunteers or
+    township officials."""
+    from app.accounts.models import User
+    v, a1 = world["village_a"], world["hh"]["a1"]
+    volunteer = User(username="vol", display_name="志愿者", role="village_volunteer",
+                     region_id=v.id)
+    volunteer.set_password("pw-vol")
+    db.session.add(volunteer)
+    db.session.commit()
+    with app.test_request_context():
+        link = public_url(a1)
+    token = link.rsplit("/h/", 1)[1]
+    assert token in login("scorer").get(f"/households/{a1.id}").get_data(as_text=True)
+    for who in ("vol", "auditor"):
+        page = login(who).get(f"/households/{a1.id}")
+        assert page.status_code == 200 and token not in page.get_data(as_text=True), who
+        assert login(who).get(f"/villages/{v.id}/plates").status_code == 403, who

@@ -22,7 +22,7 @@ def manageable_roles(actor) -> list:
     if actor.role == "system_admin":
         return list(ROLES)
     if actor.role == "village_admin":
-        return ["village_scorer"]
+        return ["village_scorer", "village_volunteer"]
     return []
 
 

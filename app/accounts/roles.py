@@ -18,6 +18,18 @@ Role -> the region level it is held at, and its permissions:
   opening days, cancelling a redemption) stays with village and system admins, so the person
   at the counter cannot also refund or adjust stock.
 - ``edit_rules`` (draft, import and adopt the village's rulebook): village and system admins.
+- ``merchant_clerk`` (商户收银员): the counter login of a partner merchant (rewards.Merchant,
+  linked by rewards.MerchantStaff), held over the merchant's village or township. Only
+  ``redeem``, and ``rewards.merchant_guard`` keeps it to its merchant's pages (counter,
+  receipts, settlement); created with the merchant (``rewards.merchants.add_merchant``).
+- ``manage_shared_rewards`` (a township's shared catalogue and township merchants): system
+  admins (there is no township admin role yet).
+- ``manage_rounds`` (pilot rounds and their due dates): county and city officials, system
+  admins.
+- ``declare`` (RULE-FEATURES row 22): the volunteer recorder (village_volunteer, 志愿记录员)
+  of a village submits deeds of its households; they always wait in the review queue
+  (``review.channels``), a volunteer never posts to the ledger (no ``score``). System admins
+  hold it too.
 
 Who may manage which accounts (create, reset password, deactivate) is in
 ``accounts.manage``: a system admin any account in its region, a village admin the scorers
@@ -32,11 +44,16 @@ ROLES = {
                                 "redeem", "manage_rewards", "edit_rules"}},
     "township_auditor": {"level": "township", "perms": {"view", "reports", "assess"}},
     "county_official": {"level": "county",
-                        "perms": {"view", "reports", "review_county", "manage_pilots"}},
-    "city_official": {"level": "city", "perms": {"view", "reports", "spot_check"}},
+                        "perms": {"view", "reports", "review_county", "manage_pilots",
+                                  "manage_rounds"}},
+    "city_official": {"level": "city", "perms": {"view", "reports", "spot_check",
+                                                 "manage_rounds"}},
     "system_admin": {"level": "city",
                      "perms": {"view", "score", "review", "manage_households", "manage_users",
-                               "redeem", "manage_rewards", "admin", "reports", "edit_rules"}},
+                               "redeem", "manage_rewards", "admin", "reports", "edit_rules",
+                               "manage_shared_rewards", "manage_rounds", "declare"}},
+    "merchant_clerk": {"level": "village", "perms": {"redeem"}},
+    "village_volunteer": {"level": "village", "perms": {"view", "declare"}},
 }
 
 ROLE_LABELS = {
@@ -46,6 +63,8 @@ ROLE_LABELS = {
     "county_official": _l("县级干部"),
     "city_official": _l("市级干部"),
     "system_admin": _l("系统管理员"),
+    "merchant_clerk": _l("商户收银员"),
+    "village_volunteer": _l("志愿记录员"),
 }
 
 

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
 from app.extensions import db
+from app.boards.queries import monthly_trend
 from app.households.models import Household
 from app.households.qr import token_hash
 from app.public.masking import mask_name
@@ -43,4 +44,5 @@ def household(token):
         rank=rank, out_of=out_of, entries=ledger.recent_entries(household.id, 15),
         objections=review_q.household_objections(household.id),
         reports=review_q.household_reports(household.id), token=token,
-        redemptions=rewards_q.household_redemptions(household.id, 10))
+        redemptions=rewards_q.household_redemptions(household.id, 10),
+        trend=monthly_trend(household.id, local_today()))
