@@ -40,6 +40,14 @@ def test_demo_loads_real_regions_and_a_consistent_village(app):
     assert db.session.scalar(select(func.count(LedgerEntry.id))
                              .where(LedgerEntry.points < 0)) > 0
     assert balance_faults() == []
+    # a published board of last month with both boards filled, two honours awarded, one
+    # under notice (app/demo/distinctions.py)
+    from app.boards.models import BoardPublication
+    from app.honours.models import Honour
+    pub = db.session.scalars(select(BoardPublication)).one()
+    assert pub.status == "published" and {ln.board for ln in pub.lines} >= {"red", "black"}
+    assert sorted(h.status for h in db.session.scalars(select(Honour))) == [
+        "awarded", "awarded", "under_notice"]
     total = db.session.scalar(select(func.sum(LedgerEntry.points)))
     assert Decimal(total) == Decimal(total).quantize(Decimal("0.01"))
 

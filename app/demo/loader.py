@@ -104,6 +104,8 @@ def load_demo(seed: int = 2021, today: date | None = None) -> dict:
     _post_history(rng, version, households, users, start, today)
     from app.rewards.demo import load_shop
     load_shop(village, households, users)
+    from app.demo.distinctions import load_distinctions
+    load_distinctions(village, households, users, today)
     return {"village": village, "users": users, "password": DEMO_PASSWORD}
 
 
