@@ -3,6 +3,7 @@
 name in its text), prints the A3 poster, then a villager opens the public board and the QR
 page's chart on a phone (390x844). No CSP violation. Screenshots and PDFs (and PNG
 renderings of the PDFs) go to test-artifacts/."""
+import unicodedata
 from datetime import date
 
 import pytest
@@ -13,12 +14,21 @@ from tests.boards_helpers import post
 from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, TABLET, require_chromium
 
 
+# the simplified-Chinese radicals of the CJK Radicals Supplement and their ideographs
+RADICALS = str.maketrans("⻋⻓⻔⻘⻙⻚⻛⻜⻝⻢⻣⻤⻥⻦⻧⻨⻩⻪⻬⻮⻰⻳",
+                         "车长门青韦页风飞食马骨鬼鱼鸟卤麦黄黾齐齿龙龟")
+
+
 def _pdf_facts(path, png):
     """(pages, text, (width, height) in points) of a PDF; renders page 1 to ``png``."""
     import pypdfium2
     from pypdf import PdfReader
     reader = PdfReader(str(path))
     text = "".join(p.extract_text() or "" for p in reader.pages).replace(" ", "")
+    # Noto CJK (Debian's fonts-noto-cjk) shares glyphs between ideographs and radicals, and
+    # Chromium's PDF text maps some back to the radical (⽃ for 斗, ⻔ for 门): NFKC folds the
+    # Kangxi radicals, RADICALS the simplified ones of the CJK Radicals Supplement
+    text = unicodedata.normalize("NFKC", text).translate(RADICALS)
     box = reader.pages[0].mediabox
     doc = pypdfium2.PdfDocument(str(path))
     doc[0].render(scale=1).to_pil().save(png)
