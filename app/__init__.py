@@ -78,35 +78,29 @@ def _register_blueprints(app):
     """Attach every feature's blueprint."""
     from app.accounts.manage_views import bp as users_bp
     from app.accounts.views import bp as accounts_bp
+    from app.api.token_views import bp as api_tokens_bp
+    from app.api.views import bp as api_bp
     from app.audit.views import bp as audit_bp
     from app.boards.views import bp as boards_bp
     from app.evidence.views import bp as evidence_bp
+    from app.honours import public_views as honours_public, star_views, views as honours_views
     from app.households.views import bp as households_bp
     from app.ops.views import bp as ops_bp
     from app.public.views import bp as public_bp
     from app.regions.views import bp as regions_bp
     from app.reports.views import bp as reports_bp
+    from app.review.channel_views import bp as channels_bp
     from app.review.public_views import bp as villager_bp
     from app.review.views import bp as review_bp
     from app.rewards.views import bp as rewards_bp
+    from app.rules.uses_views import bp as uses_bp
     from app.rules.views import bp as rules_bp
     from app.scoring.views import bp as scoring_bp
     from app.tablet.views import bp as tablet_bp
-    for bp in (accounts_bp, users_bp, regions_bp, households_bp, rules_bp, scoring_bp,
-               review_bp, villager_bp, evidence_bp, boards_bp, rewards_bp, reports_bp,
-               audit_bp, public_bp, ops_bp):
-        app.register_blueprint(bp)
-    app.register_blueprint(tablet_bp)  # issue 8: tablet pages, offline sync, PWA
-    from app.api.token_views import bp as api_tokens_bp
-    from app.api.views import bp as api_bp
-    app.register_blueprint(api_bp)  # issue 8: JSON API v1 (bearer tokens)
-    app.register_blueprint(api_tokens_bp)
-    from app.honours import public_views as honours_public, star_views, views as honours_views
-    for bp in (honours_views.bp, star_views.bp, honours_public.bp):  # issue 5: honours, stars
-        app.register_blueprint(bp)
-    from app.review.channel_views import bp as channels_bp
-    from app.rules.uses_views import bp as uses_bp
-    for bp in (channels_bp, uses_bp):  # RULE-FEATURES rows 22 (channels) and 26 (uses)
+    for bp in (accounts_bp, users_bp, regions_bp, households_bp, rules_bp, uses_bp,
+               scoring_bp, tablet_bp, review_bp, villager_bp, channels_bp, evidence_bp,
+               boards_bp, honours_views.bp, star_views.bp, honours_public.bp, rewards_bp,
+               reports_bp, audit_bp, public_bp, ops_bp, api_bp, api_tokens_bp):
         app.register_blueprint(bp)
 
 
