@@ -70,7 +70,9 @@ def qr_capability(view):
     - RATELIMIT_QR: requests per client address, shared by every QR page;
     - RATELIMIT_QR_MISS: 404s per client address (unknown, reissued or closed tokens:
       guessing), shared by every QR page, so guessing through one page spends the budget of
-      all; once spent, every QR page answers 429 to that address for a while;
+      all; once spent, every unknown token answers 429 to that address for a while. A valid
+      door-plate token is exempt (``_token_is_valid``): villagers behind the same mobile
+      network address as a guesser still reach their own pages;
     - each 404 is logged (``qr_unknown_token``) with the client address and the token's first
       six characters, never the whole token.
     """
@@ -92,9 +94,15 @@ def _404s(response) -> bool:
     return response.status_code == 404
 
 
+def _token_is_valid() -> bool:
+    """True when the request's door-plate token belongs to an active household."""
+    from app.households.queries import household_for_token
+    return household_for_token(str((request.view_args or {}).get("token", ""))) is not None
+
+
 _QR_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR"), scope="qr")
 _QR_MISS_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR_MISS"), scope="qr-miss",
-                                      deduct_when=_404s)
+                                      deduct_when=_404s, exempt_when=_token_is_valid)
 #: For the POST of villagers' submissions by door-plate token: RATELIMIT_SELF_REPORT per token.
 self_report_limit = limiter.shared_limit(rate("RATELIMIT_SELF_REPORT"), scope="self-report",
                                          key_func=token_key, methods=["POST"])

@@ -195,3 +195,17 @@ def test_correction_and_black_board_fix_through_the_pages(app, world, login):
     assert 'data-testid="changes"' in text and "张家记分重复" in text and "移除" in text
     assert fix.on("uncorrected") == []                  # the fix recorded since then counts
     assert october.status == "published"
+
+
+def test_no_publish_button_while_the_notice_runs(app, world, login):
+    """Under a 7-day notice the page says when the board can be published instead of
+    offering a button that can only be refused."""
+    post(world, "a1", "红白喜事简办", 1)
+    admin = world["users"]["vadmin"]
+    pub = services.create_draft(define(world, notice_days=7), NOV, by_user=admin)
+    services.advance(pub, by_user=admin)
+    services.advance(pub, by_user=admin)
+    db.session.commit()
+    assert pub.status == "under_notice"
+    page = login("vadmin").get(f"/board-publications/{pub.id}").get_data(as_text=True)
+    assert 'data-testid="notice-running"' in page and 'data-testid="advance"' not in page

@@ -138,6 +138,10 @@ def test_objection_outcomes_uphold_and_adjust(world):
     with pytest.raises(Refusal):
         review.resolve_objection(oa, outcome="adjusted", reason="x", by_user=admin,
                                  adjusted_points="12")
+    for same in ("10", "10.00", None):   # an "adjustment" to the same points, or to nothing
+        with pytest.raises(Refusal):
+            review.resolve_objection(oa, outcome="adjusted", reason="x", by_user=admin,
+                                     adjusted_points=same)
     review.resolve_objection(oa, outcome="adjusted", reason="按 6 分记", by_user=admin,
                              adjusted_points="6")
     review.resolve_objection(ob, outcome="entry_upheld", reason="属实", by_user=admin)

@@ -112,7 +112,7 @@ SCHEMAS = {
                    "black": {"type": "array", "items": _ref("Standing")}}),
     "NewEntry": _obj({
         "item_id": ID, "deed_date": DATE,
-        "quantity": {"type": "integer", "minimum": 1, "maximum": 999, "default": 1},
+        "quantity": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1},
         "points": {**POINTS, "description": "range and analogy items: the panel's value"},
         "note": {"type": "string", "maxLength": 500},
         "problems": {"type": "integer", "minimum": 0, "maximum": 999,

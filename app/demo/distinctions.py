@@ -32,3 +32,13 @@ def load_distinctions(village, households, users, today: date) -> None:
     waiting = honours.nominate(households[20], title="最美村户", year=today.year,
                                reason="庭院整洁，带头垃圾分类", by_user=admin)
     honours.start_notice(waiting, days=7, start=today)
+
+
+def load_pilot_round(village, today: date) -> None:
+    """A pilot round covering last year and this one (evaluations due 30 November), with the
+    demo village registered for content areas 1 (party building) and 4 (the points system),
+    so the yearly evaluation pages have a pilot to assess. Flushes."""
+    from app.reports import services as reports
+    rnd = reports.add_round(name=f"{today.year - 1}-{today.year}",
+                            starts_on=date(today.year - 1, 1, 1), ends_on=date(today.year, 12, 31))
+    reports.register_pilot(village, rnd, areas=["1", "4"])

@@ -70,9 +70,14 @@ def load_demo(seed: int = 2021, today: date | None = None) -> dict:
     start = month_period(month_period(today).start - timedelta(days=40)).start
     standard = parse_rulebook(_rulebook_text("standard_categories.yaml"), code_prefix="S")
     langao = parse_rulebook(_rulebook_text("rulebooks/langao-daode-bank.yaml"), code_prefix="L")
+    inspection = parse_rulebook(_rulebook_text("demo_inspection.yaml"), code_prefix="J")
+    # star households (星级文明户) by the year's points: the demo village's own bands
+    langao.rules = {**(langao.rules or {}), "star_bands": [
+        {"min": 10, "label": "一星"}, {"min": 20, "label": "二星"}, {"min": 30, "label": "三星"}]}
     version = load_spec(
         village, langao, "斗门村积分管理办法", adopted_on=start - timedelta(days=10),
-        effective_from=start - timedelta(days=1), extra=standard.categories,
+        effective_from=start - timedelta(days=1),
+        extra=standard.categories + inspection.categories,
         decision="村党组织提议、村“两委”商议、党员大会审议、村民代表会议决议（到会 38 人，"
                  "赞成 36 票、反对 0 票、弃权 2 票）；决议和实施结果公开")
 
@@ -104,8 +109,9 @@ def load_demo(seed: int = 2021, today: date | None = None) -> dict:
     _post_history(rng, version, households, users, start, today)
     from app.rewards.demo import load_shop
     load_shop(village, households, users)
-    from app.demo.distinctions import load_distinctions
+    from app.demo.distinctions import load_distinctions, load_pilot_round
     load_distinctions(village, households, users, today)
+    load_pilot_round(village, today)
     return {"village": village, "users": users, "password": DEMO_PASSWORD}
 
 
@@ -120,14 +126,15 @@ def _post_history(rng, version, households, users, start: date, today: date):
     few entries are reversed; recent ones stay under notice, one is objected to, and one
     household has declared a deed that waits for review."""
     scorer, admin = users["scorer"], users["villageadmin"]
-    items = [i for c in version.categories for i in c.items]
+    items = [i for c in version.categories for i in c.items
+             if i.kind in ("fixed", "range")]  # the inspection is scored on the tablet grid
     awards = [i for i in items if not i.is_deduction]
     deductions = [i for i in items if i.is_deduction]
     deeds = []
     for h in households:
         diligence = rng.random()
         day = start
-        while day <= today:
+        while day < today:  # up to yesterday: nothing recorded later than now
             if rng.random() < 0.15 + 0.35 * diligence:
                 deeds.append((day, h, rng.choice(awards)))
             if rng.random() < 0.05 * (1.2 - diligence):

@@ -170,6 +170,8 @@ def _check_adjustment(entry: LedgerEntry, value) -> Decimal:
     original = Decimal(entry.points)
     if amount == 0 or (amount > 0) != (original > 0):
         raise Refusal("bad_points", N_("调整后的分值须与原分值同为加分或同为扣分，且不为 0"))
+    if amount == original:
+        raise Refusal("same_points", N_("调整后的分值与原分值相同；不改分请选“维持原记录”"))
     item = entry.item
     if item is not None and item.kind == "range":
         low, high = sorted((item.min_points * entry.quantity, item.max_points * entry.quantity))
