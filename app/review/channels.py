@@ -10,10 +10,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.households.models import Household
 from app.review.models import SelfReport
-from app.rules import queries as rules_q
+from app.review.services import check_declaration, report_by_key
 from app.rules.engine import N_, Refusal
 from app.rules.uses import CHANNEL_NAMES, DEDUCTION_CHANNELS, accepted_channels, check_channel
-from app.scoring.periods import local_today
 
 #: Channels a villager uses from a door plate's page about another household.
 VILLAGER_CHANNELS = ("beneficiary", "peer")
@@ -58,13 +57,9 @@ def submit_declaration(subject, *, channel: str, item_id, deed_date: date, descr
     """
     if channel not in (*VILLAGER_CHANNELS, "volunteer"):
         raise ValueError(f"unknown channel {channel!r}")
-    if idempotency_key:
-        if len(idempotency_key) > 64:
-            raise Refusal("bad_key", N_("请求有误，请刷新页面后重试"))
-        first = db.session.execute(select(SelfReport).where(
-            SelfReport.idempotency_key == idempotency_key)).scalar_one_or_none()
-        if first is not None:
-            return first
+    first = report_by_key(idempotency_key)
+    if first is not None:
+        return first
     if by_household is not None:
         inside = subject is not None and subject.village_id == by_household.village_id
     else:
@@ -73,18 +68,8 @@ def submit_declaration(subject, *, channel: str, item_id, deed_date: date, descr
         raise Refusal("not_in_village", N_("本村没有这一户，请核对门牌号"))
     if by_household is not None and subject.id == by_household.id:
         raise Refusal("own_household", N_("不能为自己家申报，请用“申报好人好事”"))
-    description = (description or "").strip()
-    if not description:
-        raise Refusal("text_required", N_("请简单写明是什么事"))
-    if len(description) > 500:
-        raise Refusal("text_too_long", N_("说明不能超过 500 字"))
-    today = local_today()
-    if deed_date > today:
-        raise Refusal("future_date", N_("事情发生日期不能晚于今天"))
-    if (today - deed_date).days > 90:
-        raise Refusal("too_old", N_("只能申报 90 天以内的事情"))
-    version = rules_q.version_in_force(subject.village, deed_date)
-    item = rules_q.item_in_version(version, item_id) if version else None
+    description, item = check_declaration(subject.village, item_id, deed_date, description,
+                                          N_("请简单写明是什么事"))
     if item is None:
         raise Refusal("item_not_in_force", N_("请选择细则中的一项"))
     check_channel(item.name, accepted_channels(item.params), channel, item.is_deduction)

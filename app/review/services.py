@@ -183,6 +183,37 @@ def _check_adjustment(entry: LedgerEntry, value) -> Decimal:
     return amount
 
 
+def report_by_key(idempotency_key: str | None) -> SelfReport | None:
+    """The report already submitted under ``idempotency_key``, or None. Raises Refusal
+    ("bad_key") for a key over 64 characters."""
+    if not idempotency_key:
+        return None
+    if len(idempotency_key) > 64:
+        raise Refusal("bad_key", N_("请求有误，请刷新页面后重试"))
+    return db.session.execute(select(SelfReport).where(
+        SelfReport.idempotency_key == idempotency_key)).scalar_one_or_none()
+
+
+def check_declaration(village, item_id, deed_date: date, description: str, blank: str):
+    """The checks every declaration shares (self, person helped, peer, volunteer): returns
+    (the stripped description, the RuleItem ``item_id`` of the rulebook in force in
+    ``village`` on ``deed_date``, or None). Raises Refusal when the description is blank
+    (the ``blank`` msgid) or over 500 characters, or the date is in the future or more than
+    90 days ago."""
+    description = (description or "").strip()
+    if not description:
+        raise Refusal("text_required", blank)
+    if len(description) > 500:
+        raise Refusal("text_too_long", N_("说明不能超过 500 字"))
+    today = local_today()
+    if deed_date > today:
+        raise Refusal("future_date", N_("事情发生日期不能晚于今天"))
+    if (today - deed_date).days > 90:
+        raise Refusal("too_old", N_("只能申报 90 天以内的事情"))
+    version = rules_q.version_in_force(village, deed_date)
+    return description, rules_q.item_in_version(version, item_id) if version else None
+
+
 def submit_self_report(household, *, item_id, deed_date: date, description: str,
                        evidence_id: int | None = None,
                        idempotency_key: str | None = None) -> SelfReport:
@@ -193,25 +224,11 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
     item does not accept the ``self`` channel (row 22: "channel_refused"). A repeated
     ``idempotency_key`` returns the first report.
     """
-    if idempotency_key:
-        if len(idempotency_key) > 64:
-            raise Refusal("bad_key", N_("请求有误，请刷新页面后重试"))
-        first = db.session.execute(select(SelfReport).where(
-            SelfReport.idempotency_key == idempotency_key)).scalar_one_or_none()
-        if first is not None:
-            return first
-    description = (description or "").strip()
-    if not description:
-        raise Refusal("text_required", N_("请简单写明做了什么好事"))
-    if len(description) > 500:
-        raise Refusal("text_too_long", N_("说明不能超过 500 字"))
-    today = local_today()
-    if deed_date > today:
-        raise Refusal("future_date", N_("事情发生日期不能晚于今天"))
-    if (today - deed_date).days > 90:
-        raise Refusal("too_old", N_("只能申报 90 天以内的事情"))
-    version = rules_q.version_in_force(household.village, deed_date)
-    item = rules_q.item_in_version(version, item_id) if version else None
+    first = report_by_key(idempotency_key)
+    if first is not None:
+        return first
+    description, item = check_declaration(household.village, item_id, deed_date, description,
+                                          N_("请简单写明做了什么好事"))
     if item is None or item.is_deduction:
         raise Refusal("item_not_in_force", N_("请选择细则中的一个加分项"))
     from app.rules.uses import accepted_channels, check_channel  # row 22
