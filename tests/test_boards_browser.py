@@ -82,6 +82,7 @@ def test_admin_publishes_a_monthly_board_prints_the_poster_and_villagers_see_it(
             page.get_by_label("密码").fill("pw-vadmin")
             page.get_by_role("button", name="登录").click()
             page.wait_for_load_state()
+            page.wait_for_load_state("load")  # Bootstrap's menu script has run
             page.get_by_role("button", name="榜单荣誉").click()  # the nav menu
             page.get_by_role("link", name="榜单发布").click()
             expect(page.get_by_role("heading", level=1)).to_contain_text("榜单设置与发布")

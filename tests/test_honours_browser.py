@@ -80,6 +80,7 @@ def test_admin_awards_an_honour_confers_stars_prints_plates_and_qr_page_shows_th
                 page.get_by_label("密码").fill("pw-vadmin")
                 page.get_by_role("button", name="登录").click()
                 if size == "tablet":   # the navigation menu next to the boards
+                    page.wait_for_load_state("load")  # Bootstrap's menu script has run
                     page.get_by_role("button", name="榜单荣誉").click()
                     page.locator(".navbar").get_by_role("link", name="荣誉榜").click()
                     expect(page).to_have_url(re.compile(rf"/villages/{vid}/honours$"))
