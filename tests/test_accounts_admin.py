@@ -110,3 +110,32 @@ def test_nav_links(app, world, login):
     assert 'href="/users"' in html and 'href="/account/password"' in html
     html = login("county").get(f"/regions/{world['county_a'].id}").get_data(as_text=True)
     assert 'href="/users"' not in html and 'href="/account/password"' in html
+
+
+def test_changing_or_resetting_a_password_revokes_the_api_tokens(app, world, login):
+    from app.api import tokens
+    from app.api.models import ApiToken
+    scorer = world["users"]["scorer"]
+    _row, token = tokens.create_token(scorer, "一组平板")
+    _old, _gone = tokens.create_token(scorer, "旧平板")
+    tokens.revoke_token(_old)
+    db.session.commit()
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/me", headers=auth).status_code == 200
+    client = login("scorer")
+    resp = client.post("/account/password", data={
+        "current": "pw-scorer", "password": "village-2026", "confirm": "village-2026"},
+        follow_redirects=True)
+    assert "1 个 API 令牌已一并撤销" in resp.get_data(as_text=True)
+    assert api.get("/api/v1/me", headers=auth).status_code == 401
+    db.session.expire_all()
+    assert all(r.revoked_at is not None for r in db.session.query(ApiToken))
+    # an administrator's reset revokes them too
+    _row, token = tokens.create_token(scorer, "新平板")
+    db.session.commit()
+    resp = login("vadmin").post(f"/users/{scorer.id}/password", data={
+        "password": "village-2027", "confirm": "village-2027"}, follow_redirects=True)
+    assert "scorer 的 1 个 API 令牌已一并撤销" in resp.get_data(as_text=True)
+    assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code \
+        == 401

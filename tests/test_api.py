@@ -82,8 +82,11 @@ def test_token_page_creates_shows_once_and_revokes(app, world, login):
     page = client.get("/account/api-tokens")
     assert page.status_code == 200 and "API 令牌" in page.get_data(as_text=True)
     resp = client.post("/account/api-tokens", data={"action": "create", "name": "一组平板"})
-    html = resp.get_data(as_text=True)
+    assert resp.status_code == 302          # Post/Redirect/Get: a reload posts nothing again
+    html = client.get(resp.headers["Location"]).get_data(as_text=True)
     token = re.search(r'value="(vp_[A-Za-z0-9_-]+)"', html).group(1)
+    with client.session_transaction() as sess:
+        assert "new_api_token" not in sess   # shown once: gone from the session
     assert client.get("/account/api-tokens").get_data(as_text=True).count(token) == 0
     api = app.test_client()
     assert api.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200

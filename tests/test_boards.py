@@ -262,3 +262,68 @@ def test_lines_keep_the_unmasked_name_for_staff_and_the_shown_name(world):
     services.save_privacy(world["village_a"].id, mask_names=False, black_public=False)
     pub2 = services.create_draft(define(world, name="全名"), NOV, by_user=world["users"]["vadmin"])
     assert pub2.on("red")[0].shown_name == "张小三"
+
+
+def test_black_filters_must_name_items_and_categories_of_the_rulebook(world):
+    code = post(world, "a1", "乱堆乱放", 1).item_code
+    assert define(world, name="有效", black_items=f"{code}，", black_categories="环境卫生")
+    with pytest.raises(Refusal) as bad:
+        define(world, name="编号错", black_items=f"{code}, NOPE9")
+    assert bad.value.params["field"] == "black_items" and bad.value.params["item"] == "NOPE9"
+    with pytest.raises(Refusal) as bad:
+        define(world, name="类别错", black_categories="环境卫生,不存在的类别")
+    assert bad.value.params["field"] == "black_categories"
+    # a township template: any rulebook it applies to (the township's or one of its villages')
+    town = {"name": "镇模板", "period_kind": "month", "red_top_n": 3}
+    assert services.save_definition(world["town_a"], {**town, "black_categories": "环境卫生",
+                                                      "black_items": code})
+    with pytest.raises(Refusal):
+        services.save_definition(world["town_a"], {**town, "black_categories": "无此类"})
+
+
+def test_a_correction_reverses_the_bonus_of_households_dropped_from_the_board(world):
+    from app.scoring.models import LedgerEntry
+    from tests.conftest import item
+    hh, vadmin = world["hh"], world["users"]["vadmin"]
+    first = post(world, "a1", "节俭办红白喜事", 1)          # 10
+    post(world, "a2", "红白喜事简办", 2)                    # 5
+    db.session.commit()
+    code = item(world["village_a"], "拾金不昧").code         # a range item, 5-10
+    definition = define(world, red_top_n=None, red_threshold="8", red_item_code=code,
+                        red_points="6")
+    pub = publish(definition, NOV, vadmin)
+
+    def bonuses():
+        db.session.expire_all()
+        rows = db.session.query(LedgerEntry).filter(
+            LedgerEntry.idempotency_key.like(f"board:{definition.id}:%")).all()
+        live = sorted(e.household_id for e in rows
+                      if e.kind == "score" and e.reversed_by is None)
+        return live, len(rows)
+
+    assert bonuses() == ([hh["a1"].id], 1)
+    reverse_entry(first, reason="重复记分", recorded_by=world["users"]["scorer"])
+    post(world, "a2", "红白喜事简办", 3)                    # a2: 10, a1 off the board
+    fix = services.correct(pub, by_user=vadmin, note="复核")
+    for _ in range(3):
+        services.advance(fix, by_user=vadmin)
+    assert ids(fix.on("red")) == [hh["a2"].id]
+    live, count = bonuses()
+    assert live == [hh["a2"].id] and count == 3           # a1's bonus, its reversal, a2's
+    reversal = db.session.query(LedgerEntry).filter(
+        LedgerEntry.household_id == hh["a1"].id, LedgerEntry.kind == "reversal",
+        LedgerEntry.item_code == code).one()
+    assert reversal.points == Decimal("-6.00") and "更正后不在红榜" in reversal.reason
+    # the same board published again changes nothing
+    again = services.correct(db.session.get(BoardPublication, fix.id), by_user=vadmin,
+                             note="再核")
+    for _ in range(3):
+        services.advance(again, by_user=vadmin)
+    assert bonuses() == ([hh["a2"].id], 3)
+    # a household back on the board gets its bonus once more
+    post(world, "a1", "节俭办红白喜事", 4)
+    third = services.correct(db.session.get(BoardPublication, again.id), by_user=vadmin,
+                             note="三核")
+    for _ in range(3):
+        services.advance(third, by_user=vadmin)
+    assert bonuses() == ([hh["a1"].id, hh["a2"].id], 4)

@@ -209,3 +209,21 @@ def test_no_publish_button_while_the_notice_runs(app, world, login):
     assert pub.status == "under_notice"
     page = login("vadmin").get(f"/board-publications/{pub.id}").get_data(as_text=True)
     assert 'data-testid="notice-running"' in page and 'data-testid="advance"' not in page
+
+
+def test_an_unknown_black_board_item_or_category_is_refused_at_its_field(app, world, login):
+    vid = world["village_a"].id
+    form = {"name": "错编号榜", "period_kind": "month", "group_id": "0", "red_top_n": "5",
+            "red_threshold": "", "black_items": "ZZ99", "black_categories": "",
+            "black_threshold": "", "black_bottom_n": "", "red_item_code": "",
+            "red_points": "", "black_item_code": "", "black_points": "", "notice_days": ""}
+    admin = login("vadmin")
+    resp = admin.post(f"/regions/{vid}/boards/new", data=form)
+    text = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'is-invalid" id="black_items"' in text
+    assert "现行细则里没有编号为 ZZ99 的评分项" in text
+    resp = admin.post(f"/regions/{vid}/boards/new",
+                      data={**form, "black_items": "", "black_categories": "没有这类"})
+    text = resp.get_data(as_text=True)
+    assert 'is-invalid" id="black_categories"' in text and "没有名为 没有这类 的类别" in text
+    assert db.session.query(BoardDefinition).count() == 0

@@ -229,3 +229,23 @@ def test_attachment_download_is_scoped(app, world, login, pilot):
     assert login("county").get(f"/evaluations/attachment/{a.id}").data == b"%PDF-1.4 x"
     assert login("county_b").get(f"/evaluations/attachment/{a.id}").status_code == 404
     assert login("scorer").get(f"/evaluations/attachment/{a.id}").status_code == 403
+
+
+def test_a_plan_filing_date_after_today_is_refused_at_the_field(app, world, login, pilot):
+    from datetime import timedelta
+
+    from app.scoring.periods import local_today
+    vid = world["village_a"].id
+    county = login("county")
+    later = (local_today() + timedelta(days=1)).isoformat()
+    for plan in (None, (__import__("io").BytesIO(b"plan text"), "方案.docx")):
+        data = {"round_id": pilot.round_id, "areas": ["1", "4"], "filed_on": later}
+        if plan:
+            data["plan"] = plan
+        resp = county.post(f"/pilots/village/{vid}/edit", data=data,
+                           content_type="multipart/form-data")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "备案日期不能晚于今天" in html
+        assert 'is-invalid" id="filed_on"' in html and f'value="{later}"' in html
+    db.session.refresh(pilot)
+    assert pilot.plan_filed_on is None and pilot.plan_data is None

@@ -200,3 +200,44 @@ def test_village_titles_and_foreign_regions(world, login):
     assert honour.status == "nominated"
     assert re.search(r"最美庭院", login("scorer").get(f"/villages/{v.id}/honours")
                      .get_data(as_text=True))
+
+
+def test_the_honour_page_and_the_poster_show_the_same_last_day_of_notice(world, login):
+    honour = services.nominate(world["hh"]["a1"], title="好人榜", year=local_today().year,
+                               reason="拾金不昧", by_user=world["users"]["scorer"])
+    services.start_notice(honour, days=5)
+    db.session.commit()
+    last = local_today() + timedelta(days=4)                   # five days, today the first
+    assert honour.notice_last_day == last
+    client = login("vadmin")
+    page = client.get(f"/honours/{honour.id}").get_data(as_text=True)
+    assert f"（{last} 期满）" in page and str(honour.notice_until) not in page
+    poster = client.get(f"/villages/{world['village_a'].id}/honours/poster").get_data(
+        as_text=True)
+    assert f"至 {last}。" in poster
+    listing = client.get(f"/villages/{world['village_a'].id}/honours").get_data(as_text=True)
+    assert f"公示至 {last}" in listing
+
+
+def test_a_failed_award_keeps_the_typed_decision_note(world, login):
+    honour = services.nominate(world["hh"]["a1"], title="好人榜", year=local_today().year,
+                               reason="拾金不昧", by_user=world["users"]["scorer"])
+    services.start_notice(honour, days=0)
+    db.session.commit()
+    client = login("vadmin")
+    note = "村民代表会议，到会 28 人，赞成 27 人"
+    resp = client.post(f"/honours/{honour.id}/award", data={"decision_date": "", "note": note})
+    assert resp.status_code == 302                       # Post/Redirect/Get, values kept
+    text = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert note in text and "请填写决定日期" in text and 'is-invalid" id="decision_date"' in text
+    # shown once: a later visit starts afresh
+    assert note not in client.get(f"/honours/{honour.id}").get_data(as_text=True)
+    # a refusal of the service (a decision date in the future) keeps both typed values
+    later = (local_today() + timedelta(days=3)).isoformat()
+    resp = client.post(f"/honours/{honour.id}/award", data={"decision_date": later,
+                                                            "note": note},
+                       follow_redirects=True)
+    text = resp.get_data(as_text=True)
+    assert note in text and f'value="{later}"' in text and "决定日期须在公示开始之后" in text
+    db.session.refresh(honour)
+    assert honour.status == "under_notice"

@@ -88,9 +88,11 @@ def test_ledger_check_finds_tampering(world):
     db.session.commit()
     faults = balance_faults()
     assert [f[0] for f in faults] == [world["hh"]["a1"].id]
-    # the row's hash, the balance and the month's total all disagree with the tampered row
+    # the row's hash, the balance, the month's and the year's totals and the village's
+    # month all disagree with the tampered row
     assert [f.table for f in verify()] == ["ledger_entry", "household_balance",
-                                           "household_month"]
+                                           "household_month", "household_month",
+                                           "village_month"]
 
 
 ITEMS = ["红白喜事简办", "乱堆乱放", "义务巡逻", "焚烧秸秆或垃圾", "拾金不昧"]
@@ -130,9 +132,10 @@ def test_random_postings_and_reversals_keep_balances_equal_to_entries(world, ste
 
 def reset_ledger():
     """Empty the ledger between hypothesis examples (the world stays)."""
-    from app.scoring.models import EntryTransition, HouseholdMonth, LedgerChain
+    from app.scoring.models import EntryTransition, HouseholdMonth, LedgerChain, VillageMonth
     db.session.execute(EntryTransition.__table__.delete())
     db.session.execute(HouseholdMonth.__table__.delete())
+    db.session.execute(VillageMonth.__table__.delete())
     db.session.execute(LedgerEntry.__table__.delete().where(LedgerEntry.reverses_id.isnot(None)))
     db.session.execute(LedgerEntry.__table__.delete())
     db.session.execute(LedgerChain.__table__.delete())

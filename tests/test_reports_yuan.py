@@ -4,6 +4,7 @@ import io
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
@@ -169,3 +170,39 @@ def test_rounds_page_validation_errors_in_chinese_at_the_field(app, world, login
     assert login("vadmin").post("/pilots/rounds", data={"name": "x"}).status_code == 403
     assert login("admin").get("/pilots/rounds").status_code == 200
     assert city.get("/pilots/rounds/999999").status_code == 404
+
+
+def test_a_round_overlapping_another_is_refused_at_its_start_date(app, world, login):
+    from app.reports import services as reports
+    county = login("county")
+    form = {"name": "2023-2024", "starts_on": "2023-01-01", "ends_on": "2024-12-31",
+            "assessment_due": "11-30", "review_due": "11-30", "spot_check_due": "11-30"}
+    assert county.post("/pilots/rounds", data=form).status_code == 302
+    resp = county.post("/pilots/rounds", data={**form, "name": "2024-2025",
+                                               "starts_on": "2024-06-01",
+                                               "ends_on": "2025-12-31"})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and _field_error(html, "starts_on", "与已有轮次“2023-2024”")
+    assert db.session.scalar(select(PilotRound).where(PilotRound.name == "2024-2025")) is None
+    # the round's own dates may change; the day after it ends is free
+    rnd = db.session.scalar(select(PilotRound).where(PilotRound.name == "2023-2024"))
+    assert county.post(f"/pilots/rounds/{rnd.id}",
+                       data={**form, "ends_on": "2024-11-30"}).status_code == 302
+    assert county.post("/pilots/rounds", data={**form, "name": "2024-2025",
+                                               "starts_on": "2024-12-01",
+                                               "ends_on": "2025-12-31"}).status_code == 302
+    with pytest.raises(reports.Refusal):
+        reports.add_round(name="2025", starts_on=date(2025, 1, 1), ends_on=date(2025, 6, 30))
+
+
+def test_rollup_periods_beyond_next_year_or_before_2000_show_this_year(app, world, login):
+    county = login("county")
+    this_year = str(local_today().year)
+    for query in ("period=2099", f"period={local_today().year + 2}-Q1",
+                  "start=1999-12-01&end=2000-01-31"):
+        resp = county.get(f"/rollups/{world['county_a'].id}?{query}")
+        html = resp.get_data(as_text=True)
+        assert resp.status_code == 200 and "期间超出可查范围" in html, query
+        assert f"period={this_year}" in html and "2099" not in html.replace(query, "")
+    ok = county.get(f"/rollups/{world['county_a'].id}?period={local_today().year + 1}")
+    assert "期间超出可查范围" not in ok.get_data(as_text=True)

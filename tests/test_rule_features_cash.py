@@ -244,3 +244,21 @@ def test_basket_page_offers_the_cash_top_up_on_a_tablet_and_a_phone(app, world, 
                     page.screenshot(path=str(ARTIFACTS / "rule-features-cash-receipt.png"))
         finally:
             browser.close()
+
+
+def test_the_report_shows_the_cash_top_up_apart_from_the_points_value(app, world, login):
+    from app.rewards import queries as rewards_q
+    from app.scoring.periods import month_period
+    h, rice, haircut = _setup(world, rate="3")
+    r = services.redeem(household=h, basket=_basket(rice, haircut), by_user=None,
+                        cash_yuan="1.83")
+    db.session.commit()
+    goods = sum((line.yuan for line in r.lines), D("0.00"))
+    month = month_period(local_today())
+    data = rewards_q.report(world["village_a"].id, month.start, month.end, D("3"))
+    assert (data["goods_yuan"], data["cash_yuan"]) == (goods, D("1.83"))
+    assert data["yuan"] == goods - D("1.83")          # what the points paid for
+    page = login("vadmin").get(f"/villages/{world['village_a'].id}/rewards/report")
+    html = page.get_data(as_text=True)
+    assert "积分兑换金额（元，不含现金补差）" in html
+    assert f">{goods - D('1.83')}<" in html and "另收现金补差 1.83 元" in html

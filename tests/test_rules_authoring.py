@@ -606,3 +606,16 @@ def test_through_the_pages_a_changed_item_judges_deeds_from_its_effective_date(
     assert [(e.points, e.rulebook_version_id) for e in entries] == [
         (Decimal("5"), old.id), (Decimal("8"), draft.id)]
     assert entries[0].item_code == entries[1].item_code == target.code
+
+
+def test_yaml_export_right_after_load_spec_lists_each_category_once(app, world):
+    text = ("categories:\n  - name: 环境卫生\n    items:\n      - {name: 门前整洁, points: 2}\n"
+            "  - name: 孝老爱亲\n    items:\n      - {name: 照料老人, points: 3}\n")
+    version = services.load_spec(world["village_a2"], parse_rulebook(text, code_prefix="R"),
+                                 "往返", adopted_on=date(2026, 1, 1),
+                                 effective_from=date(2026, 1, 1), decision="村民代表会议")
+    assert [c.name for c in version.categories] == ["环境卫生", "孝老爱亲"]
+    assert [c.position for c in version.categories] == [0, 1]
+    out = parse_rulebook(export_yaml(version))
+    assert [c.name for c in out.categories] == ["环境卫生", "孝老爱亲"]
+    assert [[i.name for i in c.items] for c in out.categories] == [["门前整洁"], ["照料老人"]]

@@ -158,19 +158,24 @@ def is_locked(user: User) -> bool:
     return bool(until and until > utcnow())
 
 
-def set_password(user: User, password: str, *, by: User | None = None) -> None:
-    """Give ``user`` a new password and end all their sessions (flushed).
+def set_password(user: User, password: str, *, by: User | None = None) -> int:
+    """Give ``user`` a new password, end all their sessions and revoke all their API tokens
+    (flushed); returns how many tokens were revoked.
 
     ``by`` is the admin resetting it (None: the user changed it): a reset also lifts a lock.
     The caller has checked the password rules (``accounts.passwords``)."""
+    from app.api.tokens import revoke_tokens_of
     user.set_password(password)
     state = login_state(user)
     state.password_changed_at = utcnow()
     if by is not None:
         state.failed_logins, state.first_failed_at, state.locked_until = 0, None, None
     revoke_sessions(user)
+    revoked = revoke_tokens_of(user)
     log_event("password_reset" if by is not None else "password_changed",
-              target_user_id=user.id, by_user_id=by.id if by is not None else user.id)
+              target_user_id=user.id, by_user_id=by.id if by is not None else user.id,
+              api_tokens_revoked=revoked)
+    return revoked
 
 
 def set_active(user: User, active: bool, *, by: User) -> None:

@@ -95,11 +95,14 @@ def reset_password(user_id):
     form = ResetPasswordForm()
     form.target_username = user.username
     if form.validate_on_submit():
-        credentials.set_password(user, form.password.data, by=current_user)
+        revoked = credentials.set_password(user, form.password.data, by=current_user)
         log_action(current_user, "user.password_reset", region=user.region_id, target=user)
         db.session.commit()
         flash(_("已重置 %(u)s 的密码，并解除锁定。请把新密码当面告诉本人。", u=user.username),
               "success")
+        if revoked:
+            flash(_("%(u)s 的 %(n)s 个 API 令牌已一并撤销。", u=user.username, n=revoked),
+                  "warning")
         return redirect(url_for("users.index"))
     return render_template("users/reset.html", form=form, user=user)
 
@@ -134,9 +137,12 @@ def change_my_password():
             log_event("password_change_refused", target_user_id=current_user.id)
         else:
             user = current_user._get_current_object()
-            credentials.set_password(user, form.password.data)
+            revoked = credentials.set_password(user, form.password.data)
             start_session(user)
             db.session.commit()
             flash(_("密码已修改。其他设备上的登录已经失效，需要用新密码重新登录。"), "success")
+            if revoked:
+                flash(_("您的 %(n)s 个 API 令牌已一并撤销，平板和对接系统需要换用新令牌。",
+                        n=revoked), "warning")
             return redirect(url_for("accounts.home"))
     return render_template("users/password.html", form=form)

@@ -49,6 +49,16 @@ def revoke_token(row: ApiToken) -> ApiToken:
     return row
 
 
+def revoke_tokens_of(user) -> int:
+    """Revoke every token of ``user`` not yet revoked (flushed); returns how many."""
+    live = db.session.execute(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).scalars().all()
+    for row in live:
+        revoke_token(row)
+    return len(live)
+
+
 def tokens_of(user) -> list:
     """``user``'s tokens, newest first (a list of ApiToken, revoked ones included)."""
     return db.session.execute(

@@ -31,7 +31,8 @@ class Drawn:
     since_label: str | None = None
 
 
-def _codes(text: str) -> list:
+def split_codes(text: str) -> list:
+    """The comma-separated (ASCII or Chinese comma) codes or names in ``text``, trimmed."""
     return [c.strip() for c in (text or "").replace("，", ",").split(",") if c.strip()]
 
 
@@ -66,7 +67,7 @@ def black_lines(definition, village_id, period, table, prev) -> list:
     categories, else all) are below 0 and, with a threshold, deducted at least that much;
     most deducted first, ties by the ranking rule's tie-break (``rank_key``); then the
     ``black_bottom_n`` most deducted."""
-    items, cats = _codes(definition.black_items), _codes(definition.black_categories)
+    items, cats = split_codes(definition.black_items), split_codes(definition.black_categories)
     if items or cats:
         deds = filtered_deductions(village_id, period, items, cats)
     else:

@@ -2,11 +2,11 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 
 from app.extensions import db
 from app.rules.models import RuleItem
-from app.scoring.models import LedgerEntry
+from app.scoring.models import HouseholdMonth, LedgerEntry
 from app.scoring.periods import Period
 from app.scoring.queries import rank_key, standings
 
@@ -98,18 +98,16 @@ def township_board(region, period: Period) -> list:
 def monthly_trend(household_id: int, today, months: int = 12) -> list:
     """[(label "YYYY-MM", Decimal points)] of a household's confirmed awards and deductions
     for the ``months`` months up to the one containing local date ``today``, oldest first,
-    0 for months without entries. One grouped query (by the entry's month label)."""
+    0 for months without entries. One query of the monthly totals (``scoring.summary``)."""
     from app.scoring.periods import month_period, previous_month
     periods = [month_period(today)]
     for _ in range(months - 1):
         periods.append(previous_month(periods[-1]))
     periods.reverse()
     rows = db.session.execute(
-        select(LedgerEntry.period, func.sum(LedgerEntry.points))
-        .where(LedgerEntry.household_id == household_id, LedgerEntry.status == "confirmed",
-               LedgerEntry.direction != "spend",
-               LedgerEntry.deed_date >= periods[0].start, LedgerEntry.deed_date < periods[-1].end)
-        .group_by(LedgerEntry.period)).all()
+        select(HouseholdMonth.period, HouseholdMonth.points)
+        .where(HouseholdMonth.household_id == household_id,
+               HouseholdMonth.period.in_([p.label for p in periods]))).all()
     found = {label: Decimal(total).quantize(Decimal("0.01")) for label, total in rows}
     return [(p.label, found.get(p.label, Decimal("0.00"))) for p in periods]
 

@@ -15,7 +15,8 @@ from app.public.masking import mask_name
 from app.rules import queries as rules_q
 from app.rules.engine import N_, Refusal
 from app.scoring.periods import Period, local_today
-from app.scoring.services import post_entry, village_settings
+from app.scoring.models import LedgerEntry
+from app.scoring.services import post_entry, reverse_entry, village_settings
 
 DEFINITION_FIELDS = ("name", "period_kind", "group_id", "red_top_n", "red_threshold",
                      "black_items", "black_categories", "black_threshold", "black_bottom_n",
@@ -46,10 +47,41 @@ def item_by_code(village, code: str, on):
     return None
 
 
+def rulebook_names(region, on) -> tuple:
+    """(item codes, category names) a board definition of ``region`` may filter on, as sets:
+    for a village, those of its rulebook in force on local date ``on``; for a township
+    template, those of every rulebook the template can apply to: the township's own (or its
+    county's) rulebook in force and each of its villages' rulebook in force."""
+    regions = [region]
+    if region.level == "township":
+        from app.regions.queries import children
+        regions += [r for r in children(region) if r.level == "village"]
+    codes, names = set(), set()
+    for r in regions:
+        version = rules_q.version_in_force(r, on)
+        for category in (version.categories if version else []):
+            names.add(category.name)
+            codes.update(it.code for it in category.items)
+    return codes, names
+
+
+def _check_filters(region, values: dict) -> None:
+    """Refuse black-board item codes or category names not in the rulebooks of ``region``
+    (see ``rulebook_names``)."""
+    codes, names = rulebook_names(region, local_today())
+    for field, known, message in (
+            ("black_items", codes, N_("现行细则里没有编号为 %(item)s 的评分项")),
+            ("black_categories", names, N_("现行细则里没有名为 %(item)s 的类别"))):
+        for code in compute.split_codes(values[field]):
+            if code not in known:
+                raise Refusal("no_" + field, message, item=code, field=field)
+
+
 def save_definition(region, values: dict, definition: BoardDefinition | None = None):
     """Create (or update ``definition``) from ``values`` (DEFINITION_FIELDS; strings as typed
     or None). ``region`` is a village, or a township for a template. Returns the flushed
-    definition. Raises Refusal when the red or black rule is empty or a number is bad."""
+    definition. Raises Refusal when the red or black rule is empty, a number is bad, or an
+    item code or category name is not in the rulebook (``_check_filters``)."""
     values = dict(values)
     if values.get("period_kind") not in PERIOD_KINDS:
         raise Refusal("bad_period", N_("请选择周期"), field="period_kind")
@@ -65,10 +97,11 @@ def save_definition(region, values: dict, definition: BoardDefinition | None = N
         values[field] = code
         if code and region.level == "village" and item_by_code(region, code,
                                                                local_today()) is None:
-            raise Refusal("no_item", N_("现行细则里没有编号为 %(code)s 的评分项"), code=code,
+            raise Refusal("no_item", N_("现行细则里没有编号为 %(item)s 的评分项"), item=code,
                           field=field)
     for field in ("black_items", "black_categories"):
         values[field] = (values.get(field) or "").strip()
+    _check_filters(region, values)
     definition = definition or BoardDefinition(region_id=region.id)
     for field in DEFINITION_FIELDS:
         setattr(definition, field, values.get(field))
@@ -231,25 +264,61 @@ def advance(pub: BoardPublication, *, by_user) -> BoardPublication:
 
 def _post_board_items(pub: BoardPublication, by_user, today) -> None:
     """Post the definition's red/black board item to each household on that board, through
-    ``post_entry`` (the rulebook judges it; review and notice apply as to any entry). One
-    entry per household, definition, period and board: a correction re-publishing the same
-    period posts only to households newly on the board (idempotency key)."""
+    ``post_entry`` (the rulebook judges it; review and notice apply as to any entry), and,
+    when ``pub`` corrects an earlier board, reverse (``reverse_entry``) the bonus of every
+    household no longer on it. A household keeps at most one live bonus per definition,
+    period and board: one already holding it gets nothing more (idempotency keys), one
+    newly listed gets it once, one listed again after a reversal gets it anew."""
     definition = pub.definition
     for board, code, points in (("red", definition.red_item_code, definition.red_points),
                                 ("black", definition.black_item_code,
                                  definition.black_points)):
-        if not code:
+        board_name = "红榜" if board == "red" else "黑榜"
+        listed = {line.household_id: line for line in pub.on(board)}
+        held = _board_bonuses(definition.id, pub.period_label, board)
+        for hid, entries in held.items():
+            if hid in listed:
+                continue
+            for entry in entries:
+                if entry.reversed_by is None and entry.status not in ("cancelled",
+                                                                      "declined"):
+                    reverse_entry(entry, recorded_by=by_user,
+                                  reason=f"更正后不在{board_name}：{definition.name} "
+                                         f"{pub.period_label}（第 {pub.version} 版）",
+                                  idempotency_key=f"{entry.idempotency_key}:r{pub.version}")
+        if not code or not listed:
             continue
         it = item_by_code(pub.village, code, today)
         if it is None:
-            raise Refusal("no_item", N_("现行细则里没有编号为 %(code)s 的评分项"), code=code)
-        board_name = "红榜" if board == "red" else "黑榜"
-        for line in pub.on(board):
+            raise Refusal("no_item", N_("现行细则里没有编号为 %(item)s 的评分项"), item=code)
+        for hid, line in listed.items():
+            entries = held.get(hid, [])
+            if any(e.reversed_by is None and e.status != "cancelled" for e in entries):
+                continue                      # holds it (or a reviewer declined it)
+            key = f"board:{definition.id}:{pub.period_label}:{hid}:{board}"
+            if entries:
+                key += f":v{pub.version}"
             post_entry(household=line.household, item_id=it.id, deed_date=today,
                        recorded_by=by_user, points=points,
                        note=f"上{board_name}：{definition.name} {pub.period_label}",
-                       idempotency_key=f"board:{definition.id}:{pub.period_label}:"
-                                       f"{line.household_id}:{board}")
+                       idempotency_key=key)
+
+
+def _board_bonuses(definition_id: int, label: str, board: str) -> dict:
+    """{household id: [bonus LedgerEntry]} posted for ``board`` of the definition's period
+    (keys ``board:<definition>:<period>:<household>:<board>[:v<version>]``)."""
+    prefix = f"board:{definition_id}:{label}:"
+    rows = db.session.execute(
+        select(LedgerEntry)
+        .where(LedgerEntry.kind == "score",
+               LedgerEntry.idempotency_key.startswith(prefix, autoescape=True))
+        .order_by(LedgerEntry.id)).scalars().all()
+    found = {}
+    for entry in rows:
+        parts = entry.idempotency_key[len(prefix):].split(":")
+        if len(parts) >= 2 and parts[1] == board and parts[0].isdigit():
+            found.setdefault(int(parts[0]), []).append(entry)
+    return found
 
 
 def correct(pub: BoardPublication, *, by_user, note: str) -> BoardPublication:

@@ -1,5 +1,7 @@
 """Honours, their objections and village-defined titles; star conferments and their frozen
 ratings (a conferment is a snapshot: later reversals never change a conferred plate)."""
+from datetime import timedelta
+
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules.models import POINTS
@@ -62,6 +64,15 @@ class Honour(db.Model):
     decided_by = db.relationship("User", foreign_keys=[decided_by_id])
     objections = db.relationship("HonourObjection", back_populates="honour",
                                  order_by="HonourObjection.id")
+
+    @property
+    def notice_last_day(self):
+        """The last local day of the public notice, inclusive (the day before
+        ``notice_until``, from which the honour may be awarded); None without a notice of at
+        least one day. The honour page, the list and the poster all show this day."""
+        if not (self.notice_from and self.notice_until and self.notice_days):
+            return None
+        return self.notice_until - timedelta(days=1)
 
 
 class HonourObjection(db.Model):

@@ -28,10 +28,9 @@ def household_honours(household_id: int) -> list:
 
 def notice_window(honours) -> tuple:
     """(first day, last day) of the notice periods of ``honours`` (local dates; the last day
-    is the day before ``notice_until``), or (None, None) when none had a notice of at least
+    is ``Honour.notice_last_day``, inclusive), or (None, None) when none had a notice of at least
     one day."""
-    from datetime import timedelta
-    noticed = [h for h in honours if h.notice_from and h.notice_days]
+    noticed = [h for h in honours if h.notice_last_day is not None]
     starts = [h.notice_from for h in noticed]
-    ends = [h.notice_until - timedelta(days=1) for h in noticed]
+    ends = [h.notice_last_day for h in noticed]
     return (min(starts) if starts else None, max(ends) if ends else None)

@@ -112,7 +112,7 @@ def award(honour: Honour, *, by_user, decision_date: date, note: str) -> Honour:
     today = local_today()
     if today < honour.notice_until:
         raise Refusal("notice_running", N_("公示期到 %(until)s 结束，期满后才能授予"),
-                      until=(honour.notice_until - timedelta(days=1)).isoformat())
+                      until=(honour.notice_last_day or honour.notice_until).isoformat())
     if decision_date is None or decision_date > today or decision_date < honour.notice_from:
         raise Refusal("bad_decision_date", N_("决定日期须在公示开始之后、今天之前"))
     note = (note or "").strip()

@@ -1,9 +1,11 @@
 """Staff pages of honours: the year's list, nomination, notice, award or decline, the
 village's own titles, and the A4 poster of the year's honour list."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.access import require, scope
@@ -87,26 +89,61 @@ def nominate(village_id):
     return render_template("honours/nominate.html", village=village, form=form, error=error)
 
 
+KEPT_KEY = "honour_form"   # what was typed in a failed form, for the page redirected to
+_FORMS = {"notice_form": NoticeForm, "decision_form": DecisionForm, "decline_form": DeclineForm}
+
+
+def _keep(honour, form_name: str, form) -> None:
+    """Remember in the session what was typed in ``form`` (and its field errors) so the
+    honour page the request redirects to shows them again (Post/Redirect/Get)."""
+    data = {f.name: (request.form.get(f.name) or "")[:2000] for f in form
+            if f.type != "CSRFTokenField"}
+    errors = {f.name: [str(e) for e in f.errors] for f in form if f.errors}
+    session[KEPT_KEY] = {"honour": honour.id, "form": form_name, "data": data,
+                         "errors": errors}
+
+
+def _kept(honour) -> dict:
+    """{form name: form filled with what was typed, with its errors} kept by ``_keep`` for
+    this honour (popped: shown once), else {}."""
+    kept = session.pop(KEPT_KEY, None)
+    if not kept or kept.get("honour") != honour.id or kept.get("form") not in _FORMS:
+        return {}
+    form = _FORMS[kept["form"]](formdata=MultiDict(kept.get("data") or {}))
+    for name, errors in (kept.get("errors") or {}).items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(errors)
+    return {kept["form"]: form}
+
+
 @bp.route("/honours/<int:honour_id>")
 @require("view")
 def show(honour_id):
-    """One honour: its nomination, notice, objections, and the decision forms."""
+    """One honour: its nomination, notice, objections, and the decision forms (a form that
+    failed just before keeps what was typed and shows its errors)."""
     honour = _honour(honour_id)
-    decision = DecisionForm()
-    if not decision.is_submitted():
+    forms = _kept(honour)
+    decision = forms.get("decision_form")
+    if decision is None:
+        decision = DecisionForm(formdata=None)
         decision.decision_date.data = local_today()
     return render_template("honours/show.html", honour=honour, village=honour.household.village,
-                           notice_form=NoticeForm(), decision_form=decision,
-                           decline_form=DeclineForm(), today=local_today())
+                           notice_form=forms.get("notice_form") or NoticeForm(formdata=None),
+                           decision_form=decision,
+                           decline_form=forms.get("decline_form") or DeclineForm(formdata=None),
+                           today=local_today())
 
 
-def _act(honour, action, apply, form, done):
+def _act(honour, action, apply, form, done, form_name):
     """Validate ``form``, run ``apply()`` (a service call), log, commit, flash ``done`` and
-    redirect back to the honour; a refusal or a form error is flashed instead."""
+    redirect back to the honour. On a form error or a refusal the honour page shows
+    ``form`` (``form_name`` on the page) again with what was typed and the errors."""
     before = _state(honour)
     if not form.validate_on_submit():
-        errors = [e for field in form for e in field.errors]
-        flash(errors[0] if errors else _("请求有误，请刷新页面后重试"), "danger")
+        if not any(field.errors for field in form if field.type != "CSRFTokenField"):
+            flash(_("请求有误，请刷新页面后重试"), "danger")
+        _keep(honour, form_name, form)
         return redirect(url_for("honours.show", honour_id=honour.id))
     try:
         apply()
@@ -120,6 +157,7 @@ def _act(honour, action, apply, form, done):
     except Refusal as exc:
         db.session.rollback()
         flash(refusal_text(exc), "danger")
+        _keep(honour, form_name, form)
     return redirect(url_for("honours.show", honour_id=honour.id))
 
 
@@ -131,7 +169,7 @@ def notice(honour_id):
     form = NoticeForm()
     return _act(honour, "honour.notice",
                 lambda: services.start_notice(honour, days=form.days.data), form,
-                _("已开始公示"))
+                _("已开始公示"), "notice_form")
 
 
 @bp.route("/honours/<int:honour_id>/award", methods=["POST"])
@@ -142,7 +180,7 @@ def award(honour_id):
     form = DecisionForm()
     return _act(honour, "honour.award", lambda: services.award(
         honour, by_user=current_user, decision_date=form.decision_date.data,
-        note=form.note.data), form, _("已授予“%(t)s”", t=honour.title))
+        note=form.note.data), form, _("已授予“%(t)s”", t=honour.title), "decision_form")
 
 
 @bp.route("/honours/<int:honour_id>/decline", methods=["POST"])
@@ -152,7 +190,8 @@ def decline(honour_id):
     honour = _honour(honour_id)
     form = DeclineForm()
     return _act(honour, "honour.decline", lambda: services.decline(
-        honour, by_user=current_user, reason=form.reason.data), form, _("已记录不授予"))
+        honour, by_user=current_user, reason=form.reason.data), form, _("已记录不授予"),
+                "decline_form")
 
 
 @bp.route("/villages/<int:village_id>/honour-titles", methods=["GET", "POST"])

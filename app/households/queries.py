@@ -1,5 +1,5 @@
 """Reads of households, always through the region scope."""
-from flask import abort
+from flask import abort, g
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -64,7 +64,10 @@ def household_for_token(token: str):
     from app.households.qr import token_hash
     if not 20 <= len(token or "") <= 64:
         return None
-    household = db.session.execute(
-        select(Household).where(Household.qr_token_hash == token_hash(token))
-    ).scalar_one_or_none()
+    # once per request: the rate limiter's exemption and the view ask for the same token
+    found, wanted = g.setdefault("households_by_token", {}), token_hash(token)
+    household = found.get(token)
+    if household is None or household.qr_token_hash != wanted:  # not asked yet, or reissued
+        household = found[token] = db.session.execute(
+            select(Household).where(Household.qr_token_hash == wanted)).scalar_one_or_none()
     return household if household is not None and household.status == "active" else None

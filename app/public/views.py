@@ -4,12 +4,9 @@ Shows the head's masked name, the household's score, this month's points, its ra
 entries (item, category, points, date): nothing else about anyone.
 """
 from flask import Blueprint, abort, render_template
-from sqlalchemy import select
-
 from app.extensions import db
 from app.boards.queries import monthly_trend
-from app.households.models import Household
-from app.households.qr import token_hash
+from app.households.queries import household_for_token
 from app.public.masking import mask_name
 from app.review import queries as review_q
 from app.rewards import queries as rewards_q
@@ -26,12 +23,8 @@ bp = Blueprint("public", __name__)
 def household(token):
     """The household's page for whoever holds the door plate's link (no login). Unknown,
     reissued or closed tokens are 404, rate-limited and logged (app.security.qr_capability)."""
-    if not 20 <= len(token) <= 64:
-        abort(404)
-    household = db.session.execute(
-        select(Household).where(Household.qr_token_hash == token_hash(token))
-    ).scalar_one_or_none()
-    if household is None or household.status != "active":
+    household = household_for_token(token)
+    if household is None:
         abort(404)
     month = month_period(local_today())
     rank, out_of = ledger.rank_of(household)

@@ -6,7 +6,7 @@ from flask_wtf.file import FileField
 from wtforms.fields.choices import SelectChoice
 from wtforms import (DateField, IntegerField, RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 
@@ -35,6 +35,12 @@ class PilotForm(FlaskForm):
     areas = MultiCheckboxField(_l("试点示范内容（选 2 到 3 项）"))
     plan = FileField(_l("试点示范方案（文件）"))
     filed_on = DateField(_l("方案备案日期"), validators=[Optional()])
+
+    def validate_filed_on(self, field):
+        """The plan cannot have been filed after today (the local date)."""
+        from app.scoring.periods import local_today
+        if field.data is not None and field.data > local_today():
+            raise ValidationError(_l("备案日期不能晚于今天"))
 
 
 class AssessmentForm(FlaskForm):

@@ -56,6 +56,13 @@ def parse_period(text: str | None, first: str | None = None,
     return None
 
 
+def in_reach(period: Period, today: date) -> bool:
+    """True when ``period`` lies within the years 2000 to next year (of local date
+    ``today``): the roll-up pages show nothing beyond."""
+    last = period.end - timedelta(days=1)
+    return period.start.year >= 2000 and last.year <= today.year + 1
+
+
 def utc_bounds(period: Period) -> tuple:
     """The period's start and end as aware UTC datetimes (local midnights converted)."""
     zone = local_zone()

@@ -26,7 +26,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, not_, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from app.extensions import db
@@ -35,7 +35,7 @@ from app.regions.models import Region
 from app.regions.queries import in_scope
 from app.review.models import Objection
 from app.reports.periods import months_of, utc_bounds
-from app.rewards.models import Redemption, RedemptionLine
+from app.scoring import summary
 from app.scoring.models import LedgerEntry
 from app.scoring.periods import Period
 
@@ -44,6 +44,7 @@ CHILD_LEVEL = {"city": "county", "county": "township", "township": "village",
 UPHELD = ("reversed", "adjusted")
 SCORED = ("award", "deduction")
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
 TENTH = Decimal("0.1")
 
 
@@ -87,7 +88,8 @@ class RollupRow:
     participating: int = 0
     awarded: dict = field(default_factory=dict)    # category -> Decimal (>= 0 normally)
     deducted: dict = field(default_factory=dict)   # category -> Decimal, as a positive amount
-    scores: list = field(default_factory=list)     # Decimal scores of households with entries
+    score_total: Decimal = Decimal("0.00")        # sum of the counted households' scores
+    median_score: Decimal | None = None           # set by ``_medians``
     objections: int = 0
     upheld: int = 0
     redemptions: int = 0
@@ -121,12 +123,12 @@ class RollupRow:
     @property
     def average(self):
         """Average score per counted household (0.01, half-up)."""
-        return average(sum(self.scores, Decimal(0)), self.households)
+        return average(self.score_total, self.households)
 
     @property
     def median(self):
         """Median score per counted household, households without entries at 0."""
-        return median(self.scores, max(self.households - len(self.scores), 0))
+        return self.median_score
 
 
 @dataclass
@@ -152,96 +154,185 @@ def _counted(start_utc):
     return or_(Household.status == "active", left)
 
 
-def _bucketed(stmt, region: Region, level: str):
-    """Join ``stmt`` (which has Household in its FROM) to the bucket at ``level`` under
-    ``region`` that holds each household; returns (statement, bucket id column).
+@dataclass
+class Grain:
+    """How a roll-up of ``region`` groups rows before they reach its buckets at ``level``:
+    by village (levels village and above: the summary tables hold villages, and
+    ``bucket_of`` maps each village to its bucket), by villager group or by household."""
 
-    Buckets are regions found by path prefix of the household's villager group, or the
-    households themselves at level ``household``. Scoped by ``in_scope``."""
-    if level == "household":
-        return in_scope(stmt, Household.group_id, region), Household.id
-    grp, bucket = aliased(Region), aliased(Region)
-    stmt = (stmt.join(grp, grp.id == Household.group_id)
-            .join(bucket, and_(bucket.level == level, grp.path.startswith(bucket.path))))
-    return in_scope(stmt, bucket.id, region), bucket.id
+    region: Region
+    level: str
+    bucket_of: dict | None = None   # village id -> bucket id, for levels village and above
+
+    @property
+    def by_village(self) -> bool:
+        return self.bucket_of is not None
+
+    def key(self):
+        """The Household column rows are grouped on."""
+        return {"household": Household.id, "group": Household.group_id}.get(
+            self.level, Household.village_id)
+
+    def villages(self, column):
+        """A condition that village id ``column`` lies in the region."""
+        if self.region.level == "group":
+            return column == self.region.parent_id
+        return in_scope(select(), column, self.region).whereclause
+
+    def households(self, stmt):
+        """``stmt`` (with Household in its FROM) restricted to the region's households."""
+        if self.region.level == "group":
+            return stmt.where(Household.group_id == self.region.id)
+        return stmt.where(self.villages(Household.village_id))
+
+
+def grain_of(region: Region, level: str) -> Grain:
+    """The Grain of ``region``'s roll-up at ``level`` (one query over the regions)."""
+    if level in ("group", "household"):
+        return Grain(region, level)
+    village, bucket = aliased(Region), aliased(Region)
+    stmt = (select(village.id, bucket.id)
+            .join(bucket, and_(bucket.level == level, village.path.startswith(bucket.path)))
+            .where(village.level == "village"))
+    stmt = in_scope(stmt, village.id, region)
+    return Grain(region, level, dict(db.session.execute(stmt).all()))
+
+
+def _fold(rows: dict, grain: Grain, key):
+    """The RollupRow of the bucket that grain ``key`` belongs to (None: outside)."""
+    if grain.by_village:
+        key = grain.bucket_of.get(key)
+    return None if key is None else rows[key]
+
+
+def _entry_sums(grain: Grain, period: Period):
+    """A subquery (k: grain key, period, category_name, direction, points, entries,
+    standing, yuan): the village summary rows for whole months, else grouped from the
+    ledger."""
+    if grain.by_village:
+        return summary.village_sums(grain.villages, period).subquery()
+    stmt = summary.ledger_sums(grain.key(), _in_period(period),
+                               grain.villages(LedgerEntry.village_id),
+                               joins=[(Household, Household.id == LedgerEntry.household_id)])
+    return grain.households(stmt).subquery()
 
 
 def _in_period(period: Period):
     return and_(LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end)
 
 
-def bucket_figures(region: Region, period: Period, level: str) -> dict:
-    """{bucket id: RollupRow} for every bucket at ``level`` under ``region`` that has
-    households or entries; seven grouped queries in all."""
-    start_utc, end_utc = utc_bounds(period)
-    counted = _counted(start_utc)
-    rows = defaultdict(RollupRow)
-    confirmed = LedgerEntry.status == "confirmed"
+def _scored(grain: Grain, period: Period):
+    """CTE (v: grain key, b: bucket id, score, scored) of every counted household of the
+    region: its confirmed awards less deductions in ``period`` (0 without) and ``scored``
+    > 0 when it participated."""
+    sums = summary.household_sums(grain.villages, period)
+    start_utc, _ = utc_bounds(period)
+    bucket = grain.key()
+    stmt = select().select_from(Household)
+    if grain.by_village and grain.level != "village":
+        village, region = aliased(Region), aliased(Region)
+        stmt = (stmt.join(village, village.id == Household.village_id)
+                .join(region, and_(region.level == grain.level,
+                                   village.path.startswith(region.path))))
+        bucket = region.id
+    stmt = (stmt.add_columns(grain.key().label("v"), bucket.label("b"),
+                             func.coalesce(sums.c.points, 0).label("score"),
+                             func.coalesce(sums.c.scored, 0).label("scored"))
+            .outerjoin(sums, sums.c.household_id == Household.id)
+            .where(_counted(start_utc)))
+    return grain.households(stmt).cte("scored")
 
-    stmt, b = _bucketed(select().select_from(Household), region, level)
-    for key, n in db.session.execute(stmt.add_columns(b, func.count(Household.id))
-                                     .where(counted).group_by(b)):
-        rows[key].households = n
 
-    entries = select().select_from(LedgerEntry).join(Household,
-                                                       Household.id == LedgerEntry.household_id)
-    stmt, b = _bucketed(entries, region, level)
-    stmt = (stmt.add_columns(b, LedgerEntry.category_name, LedgerEntry.direction,
-                             func.sum(LedgerEntry.points))
-            .where(confirmed, LedgerEntry.direction.in_(SCORED), _in_period(period))
-            .group_by(b, LedgerEntry.category_name, LedgerEntry.direction))
-    for key, category, direction, points in db.session.execute(stmt):
-        if direction == "award":
-            rows[key].awarded[category] = dec(points)
+def household_figures(grain: Grain, period: Period) -> tuple:
+    """({grain key: (households, participating, total score)}, {bucket id: median},
+    total median) over the counted households of the region, in one statement: the
+    households are read once, and the middle one or two scores of each bucket and of all
+    are found in SQL (window functions) so no household row reaches Python. Households
+    without entries score 0; medians are rounded half-up to 0.01 (None without
+    households)."""
+    scored = _scored(grain, period)
+    per_key = select(literal("k").label("kind"), scored.c.v.label("key"),
+                     func.count().label("a"),
+                     func.sum(case((scored.c.scored > 0, 1), else_=0)).label("c"),
+                     func.sum(scored.c.score).label("d")).group_by(scored.c.v)
+
+    def middle(partition, kind):
+        ranked = select(partition.label("key"), scored.c.score,
+                        func.row_number().over(partition_by=partition,
+                                               order_by=scored.c.score).label("rn"),
+                        func.count().over(partition_by=partition).label("n")).subquery()
+        return (select(literal(kind).label("kind"), ranked.c.key, func.count(),
+                       literal(0), func.sum(ranked.c.score))
+                .where(or_(ranked.c.rn == (ranked.c.n + 1) // 2,
+                           ranked.c.rn == (ranked.c.n + 2) // 2))
+                .group_by(ranked.c.key))
+
+    households, medians, total = {}, {}, None
+    stmt = union_all(per_key, middle(scored.c.b, "m"), middle(literal(0), "t"))
+    for kind, key, a, c, d in db.session.execute(stmt):
+        if kind == "k":
+            households[key] = (a, int(c or 0), dec(d))
+            continue
+        value = (dec(d) / a).quantize(CENT, ROUND_HALF_UP)
+        if kind == "m":
+            medians[key] = value
         else:
-            rows[key].deducted[category] = -dec(points)
+            total = value
+    return households, medians, total
 
-    reversal = aliased(LedgerEntry)
-    stands = not_(exists().where(reversal.reverses_id == LedgerEntry.id,
-                                 reversal.status == "confirmed"))
-    stmt, b = _bucketed(entries, region, level)
-    stmt = (stmt.add_columns(b, func.count(LedgerEntry.household_id.distinct()))
-            .where(confirmed, LedgerEntry.kind == "score", LedgerEntry.direction.in_(SCORED),
-                   _in_period(period), stands, counted)
-            .group_by(b))
-    for key, n in db.session.execute(stmt):
-        rows[key].participating = n
 
-    stmt, b = _bucketed(entries, region, level)
-    stmt = (stmt.add_columns(b, func.sum(LedgerEntry.points))
-            .where(confirmed, LedgerEntry.direction.in_(SCORED), _in_period(period), counted)
-            .group_by(b, LedgerEntry.household_id))
-    for key, points in db.session.execute(stmt):
-        rows[key].scores.append(dec(points))
+def bucket_figures(region: Region, period: Period, level: str, *, grain: Grain | None = None,
+                   figures: tuple | None = None) -> dict:
+    """{bucket id: RollupRow} for every bucket at ``level`` under ``region`` that has
+    households or entries. Reads the summary tables for whole months (``scoring.summary``:
+    at county scale a year's roll-up reads one row per household and a few thousand
+    village rows, never the ledger) and groups by village first; three statements plus the
+    distinctions'. ``grain`` and ``figures`` (``household_figures``'s result) may be
+    passed in when the caller has them."""
+    grain = grain or grain_of(region, level)
+    rows = defaultdict(RollupRow)
+    households, medians, _ = figures or household_figures(grain, period)
+    for key, (n, participating, total) in households.items():
+        row = _fold(rows, grain, key)
+        if row is not None:
+            row.households += n
+            row.participating += participating
+            row.score_total += total
+    for key, value in medians.items():
+        if key is not None:
+            rows[key].median_score = value
 
-    stmt, b = _bucketed(select().select_from(Objection)
-                        .join(LedgerEntry, LedgerEntry.id == Objection.entry_id)
-                        .join(Household, Household.id == LedgerEntry.household_id),
-                        region, level)
+    sums = _entry_sums(grain, period)
+    stmt = (select(sums.c.k, sums.c.category_name, sums.c.direction, func.sum(sums.c.points),
+                   func.sum(sums.c.standing), func.sum(sums.c.yuan))
+            .group_by(sums.c.k, sums.c.category_name, sums.c.direction))
+    for key, category, direction, points, standing, yuan in db.session.execute(stmt):
+        row = _fold(rows, grain, key)
+        if row is None:
+            continue
+        if direction == "award":
+            row.awarded[category] = row.awarded.get(category, ZERO) + dec(points)
+        elif direction == "deduction":
+            row.deducted[category] = row.deducted.get(category, ZERO) - dec(points)
+        else:
+            row.redemptions += int(standing or 0)
+            row.redeemed -= dec(points)
+            row.redeemed_yuan += dec(yuan)
+
+    start_utc, end_utc = utc_bounds(period)
     upheld = func.sum(case((Objection.outcome.in_(UPHELD), 1), else_=0))
-    stmt = (stmt.add_columns(b, func.count(Objection.id), upheld)
+    stmt = (select(grain.key(), func.count(Objection.id), upheld)
+            .join(LedgerEntry, LedgerEntry.id == Objection.entry_id)
+            .join(Household, Household.id == LedgerEntry.household_id)
             .where(Objection.raised_at >= start_utc, Objection.raised_at < end_utc)
-            .group_by(b))
-    for key, n, up in db.session.execute(stmt):
-        rows[key].objections, rows[key].upheld = n, int(up or 0)
-
-    stmt, b = _bucketed(entries, region, level)
-    spent = and_(confirmed, LedgerEntry.kind == "spend", _in_period(period), stands)
-    stmt = (stmt.add_columns(b, func.count(LedgerEntry.id), func.sum(LedgerEntry.points))
-            .where(spent).group_by(b))
-    for key, n, points in db.session.execute(stmt):
-        rows[key].redemptions, rows[key].redeemed = n, -dec(points)
-
-    stmt, b = _bucketed(select().select_from(RedemptionLine)
-                        .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
-                        .join(LedgerEntry, LedgerEntry.id == Redemption.entry_id)
-                        .join(Household, Household.id == LedgerEntry.household_id),
-                        region, level)
-    stmt = stmt.add_columns(b, func.sum(RedemptionLine.yuan)).where(spent).group_by(b)
-    for key, yuan in db.session.execute(stmt):
-        rows[key].redeemed_yuan = dec(yuan)
+            .group_by(grain.key()))
+    for key, n, up in db.session.execute(grain.households(stmt)):
+        row = _fold(rows, grain, key)
+        if row is not None:
+            row.objections += n
+            row.upheld += int(up or 0)
     from app.reports.distinctions import add_distinctions
-    add_distinctions(rows, region, period, level)
+    add_distinctions(rows, grain, period)
     return rows
 
 
@@ -254,7 +345,7 @@ def _merge(rows) -> RollupRow:
             total.awarded[cat] = total.awarded.get(cat, Decimal("0.00")) + pts
         for cat, pts in row.deducted.items():
             total.deducted[cat] = total.deducted.get(cat, Decimal("0.00")) + pts
-        total.scores.extend(row.scores)
+        total.score_total += row.score_total
         total.objections += row.objections
         total.upheld += row.upheld
         total.redemptions += row.redemptions
@@ -276,50 +367,58 @@ def bucket_keys(region: Region, level: str) -> list:
     return db.session.execute(stmt.order_by(Region.sort_order, Region.code)).scalars().all()
 
 
-def trend(region: Region, period: Period) -> list:
-    """[(YYYY-MM, awarded, deducted)] for every month the period touches (one query)."""
-    stmt = in_scope(select(LedgerEntry.period, LedgerEntry.direction,
-                           func.sum(LedgerEntry.points))
-                    .join(Household, Household.id == LedgerEntry.household_id),
-                    Household.group_id, region)
-    stmt = (stmt.where(LedgerEntry.status == "confirmed", LedgerEntry.direction.in_(SCORED),
-                       _in_period(period))
-            .group_by(LedgerEntry.period, LedgerEntry.direction))
-    sums = {(month, direction): dec(points)
-            for month, direction, points in db.session.execute(stmt)}
-    return [(m, sums.get((m, "award"), Decimal("0.00")), -sums.get((m, "deduction"),
-                                                                   Decimal("0.00")))
+def trend(grain: Grain, period: Period) -> list:
+    """[(YYYY-MM, awarded, deducted)] for every month the period touches, over the
+    region of ``grain`` (one grouped query)."""
+    sums = _entry_sums(grain, period)
+    stmt = (select(sums.c.period, sums.c.direction, func.sum(sums.c.points))
+            .where(sums.c.direction.in_(SCORED)).group_by(sums.c.period, sums.c.direction))
+    got = {(month, direction): dec(points)
+           for month, direction, points in db.session.execute(stmt)}
+    return [(m, got.get((m, "award"), ZERO), -got.get((m, "deduction"), ZERO))
             for m in months_of(period)]
+
+
+def _ranking(region: Region, period: Period, level: str, rows: list, grain: Grain,
+             households: dict) -> list:
+    """Villages of a city, county or township with households, best participation first
+    (RollupRows with households and participating)."""
+    if region.level not in ("city", "county", "township"):
+        return []
+    if level == "village":
+        ranking = list(rows)
+    else:
+        ranking = []
+        for key in bucket_keys(region, "village"):
+            row = RollupRow(key=key)
+            row.households, row.participating, row.score_total = households.get(
+                key.id, (0, 0, ZERO))
+            ranking.append(row)
+    ranking = [r for r in ranking if r.households]
+    ranking.sort(key=lambda r: (-(r.rate or 0), r.key.code))
+    return ranking
 
 
 def rollup(region: Region, period: Period) -> Rollup:
     """The roll-up of ``region`` (already checked to lie in the user's scope) over
     ``period``: rows per child in display order, the total, categories, trend, ranking."""
     level = CHILD_LEVEL[region.level]
-    figures = bucket_figures(region, period, level)
-    keys = bucket_keys(region, level)
+    grain = grain_of(region, level)
+    found = household_figures(grain, period)
+    households, median_of_all = found[0], found[2]
+    figures = bucket_figures(region, period, level, grain=grain, figures=found)
     rows = []
-    for key in keys:
+    for key in bucket_keys(region, level):
         row = figures.get(key.id) or RollupRow()
         row.key = key
         rows.append(row)
     total = _merge(rows)
     total.key = region
+    total.median_score = median_of_all
     categories = sorted(set(total.awarded) | set(total.deducted))
-    ranking = []
-    if region.level in ("city", "county", "township"):
-        if level == "village":
-            ranking = list(rows)
-        else:
-            village_figures = bucket_figures(region, period, "village")
-            for key in bucket_keys(region, "village"):
-                row = village_figures.get(key.id) or RollupRow()
-                row.key = key
-                ranking.append(row)
-        ranking = [r for r in ranking if r.households]
-        ranking.sort(key=lambda r: (-(r.rate or 0), r.key.code))
     return Rollup(region=region, period=period, child_level=level, rows=rows, total=total,
-                  categories=categories, trend=trend(region, period), ranking=ranking)
+                  categories=categories, trend=trend(grain, period),
+                  ranking=_ranking(region, period, level, rows, grain, households))
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.reports.models import PilotRound
-from app.reports.services import Refusal
+from app.reports.services import Refusal, overlap_message, overlapping_round
 
 STEPS = ("assessment_due", "review_due", "spot_check_due")
 
@@ -44,7 +44,8 @@ def save_round(rnd: PilotRound | None, *, name: str, starts_on, ends_on, plan_du
     plan is due 15 May of the first year unless ``plan_due`` is given.
 
     Returns the flushed PilotRound. Raises RoundError with every problem by field: name
-    missing or taken, a date missing, the end before the start, the plan due outside the
+    missing or taken, a date missing, the end before the start, dates overlapping another
+    round (at the start date), the plan due outside the
     round, a due date that is not a day of the year. The notice (2021) sets rounds of
     several years with evaluations due 30 November each year.
     """
@@ -64,6 +65,10 @@ def save_round(rnd: PilotRound | None, *, name: str, starts_on, ends_on, plan_du
         errors["ends_on"] = _l("请填写结束日期")
     elif starts_on is not None and ends_on < starts_on:
         errors["ends_on"] = _l("结束日期不能早于开始日期")
+    elif starts_on is not None:
+        other = overlapping_round(starts_on, ends_on, rnd.id if rnd is not None else None)
+        if other is not None:
+            errors["starts_on"] = overlap_message(other)
     if plan_due is not None and starts_on is not None and ends_on is not None \
             and not starts_on <= plan_due <= ends_on:
         errors["plan_due"] = _l("方案备案截止日期应在本轮起止日期之间")

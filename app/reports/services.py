@@ -46,12 +46,33 @@ def first_round() -> PilotRound:
     return found
 
 
+def overlapping_round(starts_on: date, ends_on: date, except_id: int | None = None):
+    """The first existing PilotRound (other than ``except_id``) whose dates overlap
+    ``starts_on``..``ends_on`` (both inclusive), else None. Rounds are city-wide (the
+    notice's programme has no region), so every round counts."""
+    stmt = select(PilotRound).where(PilotRound.starts_on <= ends_on,
+                                    PilotRound.ends_on >= starts_on)
+    if except_id is not None:
+        stmt = stmt.where(PilotRound.id != except_id)
+    return db.session.execute(stmt.order_by(PilotRound.starts_on)).scalars().first()
+
+
+def overlap_message(other: PilotRound):
+    """The Chinese message of a round overlapping ``other``."""
+    return _l("与已有轮次“%(name)s”（%(a)s 至 %(b)s）的日期重叠", name=other.name,
+              a=other.starts_on.isoformat(), b=other.ends_on.isoformat())
+
+
 def add_round(*, name: str, starts_on: date, ends_on: date, plan_due: date | None = None,
               due: str = "11-30") -> PilotRound:
     """A later round; the plan is due 15 May of its first year unless ``plan_due`` says
-    otherwise, and every evaluation step on ``due`` (MM-DD) of each year."""
+    otherwise, and every evaluation step on ``due`` (MM-DD) of each year. Raises Refusal
+    when the end is before the start or the dates overlap another round."""
     if ends_on < starts_on:
         raise Refusal(_l("结束日期不能早于开始日期"))
+    other = overlapping_round(starts_on, ends_on)
+    if other is not None:
+        raise Refusal(overlap_message(other))
     date(2000, *(int(x) for x in due.split("-")))  # ValueError on a bad MM-DD
     rnd = PilotRound(name=name, starts_on=starts_on, ends_on=ends_on,
                      plan_due=plan_due or date(starts_on.year, 5, 15), assessment_due=due,

@@ -23,17 +23,22 @@ from app.reports.forms import (AssessmentForm, DrawForm, FindingForm, PeriodForm
 from app.reports.models import (CONTENT_AREAS, PilotRound, SelfAssessment, SpotCheck,
                                 SpotCheckFinding)
 from app.scoring.models import LedgerEntry
-from app.reports.periods import parse_period, quarter_period, year_period
+from app.reports.periods import in_reach, parse_period, quarter_period, year_period
 from app.scoring.periods import local_today, month_period
 
 bp = Blueprint("reports", __name__)
 
 
 def _period():
-    """The period asked for (``period`` or ``start``+``end``), else this year."""
+    """The period asked for (``period`` or ``start``+``end``), else this year; a malformed
+    period or one out of reach (before 2000 or after next year, ``in_reach``) is refused with
+    a warning and this year shown instead."""
     args = request.args
     wanted = args.get("period") or (args.get("start") and args.get("end"))
     period = parse_period(args.get("period"), args.get("start"), args.get("end"))
+    if period is not None and not in_reach(period, local_today()):
+        flash(_("期间超出可查范围（2000 年至明年），已改为显示本年度"), "warning")
+        period = year_period(local_today().year)
     if period is None:
         if wanted:
             flash(_("期间格式不正确，已改为显示本年度"), "warning")

@@ -1,12 +1,13 @@
 """The villagers' side of the workflow, reached from the door plate's QR link (no login):
 the public notice of their villager group, objections, and self-reports."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
 from app.evidence.forms import photo_id, photo_or_form_error
 from app.extensions import db
 from app.households.queries import household_for_token
+from app.i18n import refusal_text
 from app.public.masking import mask_name
 from app.review import queries, services
 from app.review.forms import ObjectionForm, SelfReportForm
@@ -44,14 +45,20 @@ def notice(token):
 @qr_capability
 @self_report_limit
 def object_entry(token, entry_id):
-    """A villager objects to an entry of their village that is under public notice."""
+    """A villager objects to an entry of their village that is under public notice (once
+    per household and entry: a second time the page says why and shows no form)."""
     household = _household(token)
     entry = db.session.get(LedgerEntry, entry_id)
     if entry is None or entry.village_id != household.village_id:
         abort(404)
     form = ObjectionForm()
     error = None
-    if form.validate_on_submit():
+    if request.method == "GET":  # once per household and entry: no form for a second one
+        try:
+            services.check_no_objection_yet(entry, by_household=household)
+        except Refusal as exc:
+            form, error = None, refusal_text(exc)
+    if form is not None and form.validate_on_submit():
         try:
             services.raise_objection(entry, text=form.text.data, by_household=household,
                                      evidence_id=photo_id(form.photo, household.village_id),
@@ -62,6 +69,8 @@ def object_entry(token, entry_id):
         except Refusal as exc:
             db.session.rollback()
             error = photo_or_form_error(exc, form.photo)
+            if exc.code == "already_objected":
+                form = None
     return render_template("review/object.html", entry=entry, form=form, error=error,
                            token=token, masked=mask_name(entry.household.head_name),
                            village=household.village)

@@ -12,6 +12,8 @@ from app.extensions import db
 from app.review.models import Objection, SelfReport
 from app.rules import queries as rules_q
 from app.rules.engine import N_, Refusal, to_points
+from app.rules.models import RulebookVersion
+from app.rules.periodic import notice_ends
 from app.scoring import chain
 from app.scoring.models import LedgerEntry, VillageSettings
 from app.scoring.periods import local_today, to_local
@@ -26,8 +28,9 @@ def _check_second_person(entry: LedgerEntry, user) -> None:
 
 
 def approve(entry: LedgerEntry, *, by_user, at=None) -> LedgerEntry:
-    """A second person approves an entry awaiting review: it goes under public notice (or is
-    confirmed at once when the village has no notice period). Raises Refusal when the entry
+    """A second person approves an entry awaiting review: it goes under public notice until
+    ``notice_until_for`` (the rulebook's notice cadence, as a direct posting), or is
+    confirmed at once when the village has no notice period. Raises Refusal when the entry
     is not awaiting review or the reviewer recorded it or belongs to the household.
     ``at`` (UTC) defaults to now; only bulk loads of past records set it."""
     _check_second_person(entry, by_user)
@@ -39,8 +42,21 @@ def approve(entry: LedgerEntry, *, by_user, at=None) -> LedgerEntry:
     if settings.notice_days <= 0:
         return move(entry, "confirmed", by_user=by_user, reason="审核通过", at=at)
     day = to_local(at).date() if at else local_today()
-    entry.notice_until = day + timedelta(days=settings.notice_days)
+    entry.notice_until = notice_until_for(entry, day, settings.notice_days)
     return move(entry, "under_notice", by_user=by_user, reason="审核通过", at=at)
+
+
+def notice_until_for(entry: LedgerEntry, day: date, notice_days: int) -> date:
+    """The local date the notice of ``entry``, put under notice on local date ``day``, ends:
+    the same rule as a direct posting (``rules.periodic.notice_ends``, RULE-FEATURES row 18:
+    with the rulebook's notice cadence, posted at the end of the notice period, then
+    ``notice_days``; else ``notice_days`` from ``day``), with the entry's own rulebook
+    version."""
+    version = db.session.get(RulebookVersion, entry.rulebook_version_id) \
+        if entry.rulebook_version_id else None
+    if version is None:
+        return day + timedelta(days=notice_days)
+    return notice_ends(rules_q.book_rule(version), day, notice_days)
 
 
 def decline(entry: LedgerEntry, *, by_user, reason: str) -> LedgerEntry:
@@ -75,14 +91,41 @@ def confirm_due(village_id: int, today: date | None = None, at=None) -> int:
     return len(entries)
 
 
+def objection_by(entry: LedgerEntry, *, by_household=None, by_user=None) -> Objection | None:
+    """The latest objection to ``entry`` raised by ``by_household`` (a villager's QR page)
+    or ``by_user`` (a cadre), open or resolved, or None."""
+    if by_household is not None:
+        who = Objection.by_household_id == by_household.id
+    elif by_user is not None:
+        who = Objection.by_user_id == by_user.id
+    else:
+        return None
+    return db.session.execute(
+        select(Objection).where(Objection.entry_id == entry.id, who)
+        .order_by(Objection.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def check_no_objection_yet(entry: LedgerEntry, *, by_household=None, by_user=None) -> None:
+    """Refuse ("already_objected") a second objection by the same household or cadre to
+    ``entry``, whether the first is still open or already resolved."""
+    first = objection_by(entry, by_household=by_household, by_user=by_user)
+    if first is None:
+        return
+    if first.status == "open":
+        raise Refusal("already_objected", N_("您对这条记录的异议正在处理中，不能重复提出"))
+    raise Refusal("already_objected", N_("您已对这条记录提出过异议，村委会已处理，不能再次提出"))
+
+
 def raise_objection(entry: LedgerEntry, *, text: str, by_household=None, by_user=None,
                     evidence_id: int | None = None,
                     idempotency_key: str | None = None) -> Objection:
     """Object to an entry under public notice; the entry is held until resolved.
 
     ``by_household`` (a villager through a QR page) must live in the entry's village.
-    Raises Refusal when the text is blank or too long, or the entry is not under notice.
-    A repeated ``idempotency_key`` returns the first objection.
+    Raises Refusal when the text is blank or too long, the entry is not under notice, or
+    the same household (or cadre) already objected to it ("already_objected": once per
+    objector and entry, open or resolved; checked under the chain lock). A repeated
+    ``idempotency_key`` returns the first objection.
     """
     if idempotency_key:
         if len(idempotency_key) > 64:
@@ -102,6 +145,7 @@ def raise_objection(entry: LedgerEntry, *, text: str, by_household=None, by_user
     db.session.refresh(entry)
     if entry.status not in ("under_notice", "held"):
         raise Refusal("not_under_notice", N_("该记录不在公示期内，不能提出异议"))
+    check_no_objection_yet(entry, by_household=by_household, by_user=by_user)
     objection = Objection(entry_id=entry.id, village_id=entry.village_id,
                           by_household_id=by_household.id if by_household else None,
                           by_user_id=by_user.id if by_user else None, text=text,
@@ -242,13 +286,23 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
     return report
 
 
+def _check_pending(report: SelfReport) -> None:
+    """Refuse ("report_closed") a report already accepted or declined, re-read under the
+    village's chain lock so a second submission waits for the first and then sees it."""
+    if report.status == "pending":
+        chain.lock_chain(report.village_id)
+        db.session.refresh(report)
+    if report.status != "pending":
+        raise Refusal("report_closed", N_("该申报已经处理过"))
+
+
 def accept_self_report(report: SelfReport, *, by_user, points=None) -> LedgerEntry:
     """Accept a pending self-report: it becomes an entry recorded by ``by_user`` (judged by
     the engine as any other, with the report's channel, then under public notice); its note
-    names the channel (``review.channels.entry_note``). Raises Refusal when already decided
-    or when the engine refuses."""
-    if report.status != "pending":
-        raise Refusal("report_closed", N_("该申报已经处理过"))
+    names the channel (``review.channels.entry_note``). Raises Refusal ("report_closed")
+    when already decided (checked under the village's chain lock, so two cadres submitting
+    at once record it once) or when the engine refuses."""
+    _check_pending(report)
     from app.review.channels import entry_note
     entry = post_entry(household=report.household, item_id=report.item_id,
                        deed_date=report.deed_date, recorded_by=by_user, points=points,
@@ -262,12 +316,12 @@ def accept_self_report(report: SelfReport, *, by_user, points=None) -> LedgerEnt
 
 
 def decline_self_report(report: SelfReport, *, by_user, reason: str) -> SelfReport:
-    """Decline a pending self-report with a reason the household sees on its QR page."""
+    """Decline a pending self-report with a reason the household sees on its QR page.
+    Raises Refusal when the reason is blank or the report is already decided."""
     reason = (reason or "").strip()
     if not reason:
         raise Refusal("reason_required", N_("请填写不采纳的原因"))
-    if report.status != "pending":
-        raise Refusal("report_closed", N_("该申报已经处理过"))
+    _check_pending(report)
     report.status, report.decision_reason = "declined", reason
     report.decided_by_id, report.decided_at = by_user.id, utcnow()
     db.session.flush()

@@ -88,11 +88,17 @@ def decline(entry_id):
 @bp.route("/entries/<int:entry_id>/object", methods=["GET", "POST"])
 @login_required
 def object_entry(entry_id):
-    """A cadre objects to an entry under public notice; it is held until resolved."""
+    """A cadre objects to an entry under public notice; it is held until resolved (once per
+    cadre and entry: a second time the page says why and shows no form)."""
     entry = _entry(entry_id)
     form = ObjectionForm()
     error = None
-    if form.validate_on_submit():
+    if request.method == "GET":  # once per cadre and entry: no form for a second one
+        try:
+            services.check_no_objection_yet(entry, by_user=current_user)
+        except Refusal as exc:
+            form, error = None, refusal_text(exc)
+    if form is not None and form.validate_on_submit():
         try:
             services.raise_objection(entry, text=form.text.data, by_user=current_user,
                                      evidence_id=photo_id(form.photo, entry.village_id),
@@ -103,6 +109,8 @@ def object_entry(entry_id):
         except Refusal as exc:
             db.session.rollback()
             error = photo_or_form_error(exc, form.photo)
+            if exc.code == "already_objected":
+                form = None
     return render_template("review/object.html", entry=entry, form=form, error=error)
 
 
@@ -138,8 +146,13 @@ def resolve(objection_id):
 @bp.route("/reports/<int:report_id>/review", methods=["GET", "POST"])
 @require("review")
 def review_report(report_id):
-    """Accept a self-report (it becomes an entry under notice) or decline it with a reason."""
+    """Accept a self-report (it becomes an entry under notice) or decline it with a reason.
+    A report already decided shows its outcome and no buttons; a POST to it (an old tab, a
+    second cadre) is refused with a flash and records nothing."""
     report = get_scoped_or_404(SelfReport, report_id, "village_id", scope())
+    if request.method == "POST" and report.status != "pending":
+        flash(_("该申报已经处理过"), "warning")
+        return redirect(url_for("review.review_report", report_id=report.id))
     accept_form, decline_form = AcceptReportForm(prefix="a"), ReasonForm(prefix="d")
     error = None
     accepting = request.form.get("action") == "accept"
@@ -161,6 +174,9 @@ def review_report(report_id):
             return redirect(url_for("review.queue", village_id=report.village_id))
         except Refusal as exc:
             db.session.rollback()
+            if exc.code == "report_closed":  # decided by someone else meanwhile
+                flash(refusal_text(exc), "warning")
+                return redirect(url_for("review.review_report", report_id=report.id))
             error = refusal_text(exc)
     return render_template("review/report.html", report=report, accept_form=accept_form,
                            decline_form=decline_form, error=error)

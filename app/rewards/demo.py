@@ -4,6 +4,7 @@ and balances stay equal to their movements)."""
 import random
 from decimal import Decimal
 
+from app.extensions import db
 from app.rewards import services
 from app.rules.engine import Refusal
 
@@ -39,9 +40,11 @@ def load_shop(village, households, users, seed: int = 2026) -> list:
         if not cheap:
             continue
         basket = {r.id: 1 for r in rng.sample(cheap, min(len(cheap), rng.randint(1, 2)))}
+        savepoint = db.session.begin_nested()   # a refused basket leaves nothing behind
         try:
             done.append(services.redeem(household=household, basket=basket,
                                         by_user=users.get("scorer")))
+            savepoint.commit()
         except Refusal:
-            continue
+            savepoint.rollback()
     return done

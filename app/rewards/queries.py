@@ -119,10 +119,12 @@ def report(village_id: int, start: date, end: date, points_per_yuan=None) -> dic
     Returns {"by_day": [(date, count, points)], "by_month": [(\"YYYY-MM\", count, points)],
     "top": [(name, unit, quantity, points)] by quantity,
     "by_group": [(villager group name, count, points)], "count": int, "points": Decimal,
-    "yuan": Decimal (the yuan value recorded on the redemption lines at the time),
-    "yuan_missing": int (lines recorded without a yuan value: neither the item nor the
-    rulebook had one then), "rate_yuan": Decimal or None (points / ``points_per_yuan`` of the
-    rulebook now, for comparison),
+    "goods_yuan": Decimal (the yuan value of the goods redeemed, as recorded on the
+    redemption lines at the time), "cash_yuan": Decimal (of that, the cash top-up the
+    households paid, ``Redemption.cash_yuan``), "yuan": Decimal (the value redeemed with
+    points: ``goods_yuan`` - ``cash_yuan``), "yuan_missing": int (lines recorded without a
+    yuan value: neither the item nor the rulebook had one then), "rate_yuan": Decimal or
+    None (points / ``points_per_yuan`` of the rulebook now, for comparison),
     "stock_in_yuan": Decimal (cost of the stock-ins in the interval)}.
     """
     rows = db.session.execute(
@@ -158,6 +160,12 @@ def report(village_id: int, start: date, end: date, points_per_yuan=None) -> dic
         .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
         .where(Redemption.village_id == village_id, Redemption.status == "done",
                Redemption.day >= start, Redemption.day < end)).one()
+    cash = db.session.scalar(
+        select(func.coalesce(func.sum(Redemption.cash_yuan), 0))
+        .where(Redemption.village_id == village_id, Redemption.status == "done",
+               Redemption.day >= start, Redemption.day < end))
+    goods = Decimal(yuan or 0).quantize(Decimal("0.01"))
+    cash = Decimal(cash or 0).quantize(Decimal("0.01"))
     cost = db.session.scalar(
         select(func.coalesce(func.sum(StockMovement.cost_yuan), 0))
         .join(Reward, Reward.id == StockMovement.reward_id)
@@ -170,7 +178,8 @@ def report(village_id: int, start: date, end: date, points_per_yuan=None) -> dic
         "top": [(n, u, int(q), Decimal(p)) for n, u, q, p in top],
         "by_group": [(n, int(c), Decimal(p)) for n, c, p in groups],
         "count": len(rows), "points": total,
-        "yuan": Decimal(yuan or 0).quantize(Decimal("0.01")), "yuan_missing": int(missing),
+        "goods_yuan": goods, "cash_yuan": cash, "yuan": goods - cash,
+        "yuan_missing": int(missing),
         "rate_yuan": (total / rate).quantize(Decimal("0.01")) if rate else None,
         "stock_in_yuan": Decimal(cost or 0).quantize(Decimal("0.01")),
     }

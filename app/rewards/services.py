@@ -21,6 +21,7 @@ from app.rewards.gates import (check_eligible, check_window, parse_days,  # noqa
                                set_open_days, settings_of)
 from app.rewards.models import Redemption, RedemptionLine, Reward, RewardStock, StockMovement
 from app.scoring import services as scoring
+from app.scoring import summary
 from app.scoring.periods import local_today
 
 MAX_LINE_QUANTITY = 99
@@ -303,10 +304,10 @@ def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = No
     total = sum((r.points_price * q for r, q in lines), Decimal(0))
     from app.rewards.cash import Split, split
     pay = split(household, total, cash_yuan, today) if merchant is None else Split(total)
-    summary = "、".join(f"{r.name}×{q}" for r, q in lines)
+    basket_text = "、".join(f"{r.name}×{q}" for r, q in lines)
     entry = scoring.spend(household=household, points=pay.points, recorded_by=by_user,
-                          reason=summary[:500], idempotency_key=("rd-" + key) if key else None,
-                          item_code="REDEEM", item_name=("积分兑换：" + summary)[:128],
+                          reason=basket_text[:500], idempotency_key=("rd-" + key) if key else None,
+                          item_code="REDEEM", item_name=("积分兑换：" + basket_text)[:128],
                           category_name="积分超市")
     # spend holds the village's chain lock from here on: a twin with the same key that
     # committed while we waited is found now
@@ -321,8 +322,10 @@ def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = No
                             merchant_id=merchant.id if merchant is not None else None)
     db.session.add(redemption)
     db.session.flush()
+    value = Decimal(0)
     for reward, qty in lines:
         yuan = unit_yuan(reward, household.village_id)
+        value += yuan * qty if yuan is not None else 0
         db.session.add(RedemptionLine(redemption_id=redemption.id, reward_id=reward.id,
                                       name=reward.name, unit=reward.unit,
                                       unit_points=reward.points_price, quantity=qty,
@@ -332,6 +335,7 @@ def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = No
             _move_stock(reward.id, stock_village(reward, household.village_id), -qty,
                         "redeem", by_user=by_user, redemption_id=redemption.id)
     db.session.flush()
+    summary.add_yuan(entry, value)  # the roll-ups' yuan (issue 10)
     return redemption
 
 

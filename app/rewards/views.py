@@ -361,7 +361,9 @@ def report_xlsx(village_id):
     ws = wb.create_sheet(_("合计"))
     ws.append([_("兑换笔数"), data["count"]])
     ws.append([_("积分"), data["points"]])
-    ws.append([_("兑换金额（元）"), data["yuan"]])
+    ws.append([_("积分兑换金额（元，不含现金补差）"), data["yuan"]])
+    ws.append([_("现金补差（元）"), data["cash_yuan"]])
+    ws.append([_("兑出商品金额（元，含现金补差）"), data["goods_yuan"]])
     ws.append([_("按现行折算比例（元）"),
                data["rate_yuan"] if data["rate_yuan"] is not None else ""])
     ws.append([_("进货金额（元）"), data["stock_in_yuan"]])

@@ -39,7 +39,9 @@ def append_categories(version: RulebookVersion, specs: list) -> None:
         raise ValueError("adopted versions cannot change; create a new draft")
     for spec in specs:
         cap = getattr(spec, "cap", None) or {}
-        cat = Category(version=version, name=spec.name, position=len(version.categories),
+        # not Category(version=...): that back-populates ``version.categories`` already, and
+        # the append below would then list the category twice until the session reloads it
+        cat = Category(name=spec.name, position=len(version.categories),
                        cap_points=Decimal(cap["points"]) if cap else None,
                        cap_period=cap.get("period"))
         for pos, item in enumerate(spec.items):

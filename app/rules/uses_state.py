@@ -36,16 +36,24 @@ def redemption_block(household, today: date | None = None):
     item as it was in the version that judged the entry)."""
     today = today or local_today()
     reversal = db.aliased(LedgerEntry)
+    confirmed = (LedgerEntry.household_id == household.id, LedgerEntry.kind == "score",
+                 LedgerEntry.status == "confirmed", LedgerEntry.deed_date <= today)
+    # first the items the household was scored on (a few), so that the entries are loaded
+    # only when one of them is a sanction (issue 10: read on every door-plate page view)
+    months_of = {item_id: (params or {}).get("blocks_redemption_months")
+                 for item_id, params in db.session.execute(
+                     select(RuleItem.id, RuleItem.params).where(RuleItem.id.in_(
+                         select(LedgerEntry.item_id).where(*confirmed).distinct())))}
+    sanctions = [item_id for item_id, months in months_of.items() if months]
+    if not sanctions:
+        return None
     rows = db.session.execute(
-        select(LedgerEntry, RuleItem.params).join(RuleItem, RuleItem.id == LedgerEntry.item_id)
-        .where(LedgerEntry.household_id == household.id, LedgerEntry.kind == "score",
-               LedgerEntry.status == "confirmed", LedgerEntry.deed_date <= today,
-               ~exists().where(reversal.reverses_id == LedgerEntry.id))).all()
+        select(LedgerEntry).where(*confirmed, LedgerEntry.item_id.in_(sanctions),
+                                  ~exists().where(reversal.reverses_id == LedgerEntry.id))
+    ).scalars().all()
     found = None
-    for entry, params in rows:
-        months = (params or {}).get("blocks_redemption_months")
-        if not months:
-            continue
+    for entry in rows:
+        months = months_of[entry.item_id]
         until = redemption_blocked_until(entry.deed_date, int(months))
         if until > today and (found is None or until > found[1]):
             found = (entry, until)

@@ -139,7 +139,7 @@ def verify(village_id: int | None = None) -> list:
                      f"stored {stored} but the entries give {computed}")
                for hid, stored, computed in balance_faults(village_id)]
     from app.scoring import summary
-    faults += [Fault(village_id, "household_month", hid,
-                     f"{period}: stored {stored} but the entries give {computed}")
-               for hid, period, stored, computed in summary.faults(village_id)]
+    faults += [Fault(village_id, table, row_id,
+                     f"{key}: stored {stored} but the entries give {computed}")
+               for table, row_id, key, stored, computed in summary.faults(village_id)]
     return faults

@@ -173,19 +173,24 @@ class VillageSettings(db.Model):
 
 
 class HouseholdMonth(db.Model):
-    """A household's confirmed awards and deductions per month of the deed date (issue 10:
-    boards, the door-plate page and roll-ups read these instead of summing the ledger).
+    """A household's confirmed awards and deductions per month of the deed date, and per
+    year (issue 10: boards, the door-plate page and roll-ups read these instead of summing
+    the ledger).
 
-    Kept in the same transaction as the balances (``services._update_balance`` through
-    ``scoring.summary.count``), so it always equals the ledger: ``points`` is the sum of the
-    confirmed award and deduction entries (reversals included) whose ``period`` is this
-    month, ``deductions`` the part of it from deductions (<= 0), ``entries`` how many such
-    entries, ``last_at`` the latest ``recorded_at`` (UTC) among them (the board's
-    tie-break). ``scoring.summary.rebuild`` recomputes it from the ledger.
+    ``period`` is a month (``YYYY-MM``) or a calendar year (``YYYY``: the sum of its months,
+    so a year's roll-up reads one row per household). Kept in the same transaction as the
+    balances (``services`` through ``scoring.summary.count``), so it always equals the
+    ledger: ``points`` is the sum of the confirmed award and deduction entries (reversals
+    included) of the period, ``deductions`` the part of it from deductions (<= 0),
+    ``entries`` how many such entries, ``scored`` how many of them are score entries that
+    no confirmed reversal cancels (participation), ``last_at`` the latest ``recorded_at``
+    (UTC) among them (the board's tie-break). ``scoring.summary.rebuild`` recomputes it.
     """
 
     __tablename__ = "household_month"
-    __table_args__ = (db.Index("ix_household_month_village_period", "village_id", "period"),)
+    __table_args__ = (db.Index("ix_household_month_village_period", "village_id", "period"),
+                      # a county's year (or month) in a roll-up: one period, many villages
+                      db.Index("ix_household_month_period_village", "period", "village_id"))
 
     household_id = db.Column(db.Integer, db.ForeignKey("household.id"), primary_key=True)
     period = db.Column(db.String(7), primary_key=True)
@@ -193,4 +198,28 @@ class HouseholdMonth(db.Model):
     points = db.Column(POINTS, nullable=False, default=0)
     deductions = db.Column(POINTS, nullable=False, default=0)
     entries = db.Column(db.Integer, nullable=False, default=0)
+    scored = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     last_at = db.Column(db.DateTime(timezone=True))
+
+
+class VillageMonth(db.Model):
+    """A village's confirmed entries per month, category and direction (issue 10: roll-ups
+    of a county read a few thousand of these rows instead of millions of entries).
+
+    Kept with ``HouseholdMonth`` by ``scoring.summary.count``: ``points`` is the sum of the
+    confirmed entries (reversals included; spends are negative), ``entries`` how many,
+    ``standing`` how many score or spend entries no confirmed reversal cancels (for spends:
+    the redemptions that stand), ``yuan`` (spend rows only) the yuan of the lines of the
+    redemptions that stand, kept by ``rewards.services`` through ``summary.add_yuan``.
+    """
+
+    __tablename__ = "village_month"
+
+    village_id = db.Column(db.Integer, db.ForeignKey("region.id"), primary_key=True)
+    period = db.Column(db.String(7), primary_key=True)
+    category_name = db.Column(db.String(64), primary_key=True)
+    direction = db.Column(db.String(16), primary_key=True)
+    points = db.Column(POINTS, nullable=False, default=0)
+    entries = db.Column(db.Integer, nullable=False, default=0)
+    standing = db.Column(db.Integer, nullable=False, default=0)
+    yuan = db.Column(db.Numeric(12, 2), nullable=False, default=0)

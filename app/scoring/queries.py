@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -128,13 +128,38 @@ def average_of_periods(village_id: int, periods, group_id: int | None = None):
 
 
 def rank_of(household, period: Period | None = None):
-    """(rank, out_of) of ``household`` among its village's active households, from
-    ``standings``; rank is None when the household is not active."""
-    table = standings(household.village_id, period)
-    for s in table:
-        if s.household_id == household.id:
-            return s.rank, len(table)
-    return None, len(table)
+    """(rank, out_of) of ``household`` among its village's active households; rank is None
+    when the household is not active. By earned score (``period`` None) it is one counting
+    query with the order of ``rank_key`` (issue 10: a door-plate page does not rank the
+    whole village in Python; tests/test_ranking.py proves it equals ``standings``); for a
+    period, from ``standings``."""
+    if period is not None:
+        table = standings(household.village_id, period)
+        for s in table:
+            if s.household_id == household.id:
+                return s.rank, len(table)
+        return None, len(table)
+    reached = HouseholdBalance.reached_at
+    epoch = literal(_EPOCH, reached.type)
+    mine = db.session.execute(
+        select(func.coalesce(HouseholdBalance.earned_score, 0),
+               func.coalesce(reached, epoch))
+        .where(HouseholdBalance.household_id == household.id)).first() or (0, _EPOCH)
+    points = func.coalesce(HouseholdBalance.earned_score, 0)
+    at = func.coalesce(reached, epoch)
+    mine_at = literal(mine[1], reached.type)
+    before = or_(points > mine[0],
+                 and_(points == mine[0],
+                      or_(at < mine_at, and_(at == mine_at, Household.id < household.id))))
+    out_of, ahead = db.session.execute(
+        select(func.count(Household.id), func.coalesce(func.sum(case((before, 1), else_=0)), 0))
+        .select_from(Household)
+        .outerjoin(HouseholdBalance, HouseholdBalance.household_id == Household.id)
+        .where(Household.village_id == household.village_id, Household.status == "active")
+    ).one()
+    if household.status != "active":
+        return None, out_of
+    return ahead + 1, out_of
 
 
 def period_points(household_id: int, period: Period) -> Decimal:

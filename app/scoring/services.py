@@ -18,7 +18,7 @@ from app.rules import queries as rules_q
 from app.rules.engine import (N_, Deed, HouseholdState, Refusal, base_grant, judge,
                               to_points)
 from app.rules.periodic import notice_ends
-from app.scoring import chain
+from app.scoring import chain, summary
 from app.scoring.models import (PENDING, EntryTransition, HouseholdBalance, LedgerEntry,
                                 VillageSettings)
 from app.scoring.periods import local_today, month_period, period_of, to_local
@@ -51,15 +51,9 @@ def _effect(entry: LedgerEntry, status: str, sign: int = 1) -> dict:
     return {}
 
 
-def _update_balance(household_id: int, deltas: dict, *, count: int = 0, at=None,
-                    entry: LedgerEntry | None = None) -> None:
+def _update_balance(household_id: int, deltas: dict, *, count: int = 0, at=None) -> None:
     """Add ``deltas`` (column -> Decimal) and ``count`` entries to a household's balances;
-    ``at`` becomes ``reached_at`` when the earned score changes. With ``entry`` (whose status
-    is already the new one), a change of the earned score is also counted in the entry's
-    month (``summary.count``: the per household per month totals of issue 10)."""
-    if entry is not None and "earned_score" in deltas:
-        from app.scoring import summary
-        summary.count(entry, deltas["earned_score"])
+    ``at`` becomes ``reached_at`` when the earned score changes."""
     values = {col: getattr(HouseholdBalance, col) + delta
               for col, delta in deltas.items() if delta}
     if count:
@@ -96,8 +90,9 @@ def _record(entry: LedgerEntry, status: str, by_user=None, reason=None) -> Ledge
     entry.status = status
     chain.append(entry)
     _move_log(entry, None, status, by_user, reason, entry.recorded_at)
-    _update_balance(entry.household_id, _effect(entry, status), count=1, at=entry.recorded_at,
-                    entry=entry)
+    _update_balance(entry.household_id, _effect(entry, status), count=1, at=entry.recorded_at)
+    if status == "confirmed":
+        summary.count(entry, 1)
     return entry
 
 
@@ -124,7 +119,9 @@ def move(entry: LedgerEntry, to_status: str, *, by_user=None, reason: str | None
     entry.status = to_status
     db.session.flush()
     _move_log(entry, from_status, to_status, by_user, reason, at)
-    _update_balance(entry.household_id, deltas, at=at, entry=entry)
+    _update_balance(entry.household_id, deltas, at=at)
+    if "confirmed" in (from_status, to_status):
+        summary.count(entry, 1 if to_status == "confirmed" else -1)
     return entry
 
 
@@ -387,4 +384,5 @@ def spend(*, household, points, recorded_by, reason: str, idempotency_key: str |
         idempotency_key=idempotency_key or None, status="confirmed")
     chain.append(entry)
     _move_log(entry, None, "confirmed", recorded_by, reason, entry.recorded_at)
+    summary.count(entry, 1)
     return entry

@@ -53,8 +53,13 @@ def _scored_message(entry) -> str:
 @bp.route("/households/<int:household_id>/score", methods=["GET", "POST"])
 @require("score")
 def score(household_id):
-    """Record an award or deduction for a household under the rulebook in force."""
+    """Record an award or deduction for a household under the rulebook in force. A household
+    that moved away or was merged keeps its page but gets no form: the cadre is told why,
+    and a POST records nothing."""
     household = household_or_404(household_id, scope())
+    if household.status != "active":
+        return render_template("scoring/closed.html", household=household,
+                               message=_("该户已迁出或合并，不能再记分"))
     form = ScoreForm()
     if not form.is_submitted():
         form.deed_date.data = local_today()

@@ -1,0 +1,106 @@
+"""Where a page's time goes, in-process (no gunicorn, no network): for each page of
+``bench/pages.py`` the median wall time of a few requests through Flask's test client, the
+number of SQL statements and the time spent in them, and optionally a cProfile listing.
+
+    .venv/bin/python bench/profile_pages.py --database-url postgresql://postgres@127.0.0.1:5432/bench_county
+    .venv/bin/python bench/profile_pages.py --database-url ... --page qr --profile 25
+
+Read-only pages only (posting and redemption change the data: measure those with pages.py).
+"""
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--database-url", required=True)
+    ap.add_argument("--page", action="append", help="qr, household, board, audit, rollup, "
+                    "rollup-month, score-form, counter (default: all)")
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--profile", type=int, default=0, help="print the top N functions")
+    ap.add_argument("--slow-sql", type=float, default=0,
+                    help="print the statements of the last request slower than this (ms)")
+    args = ap.parse_args()
+    os.environ.update(DATABASE_URL=args.database_url, SECRET_KEY="bench-secret",
+                      QR_TOKEN_KEY="bench-qr", LOG_LEVEL="WARNING",
+                      RATELIMIT_QR="1000000 per minute", RATELIMIT_QR_MISS="1000000 per minute")
+    from pages import county_facts, hidden
+    from sqlalchemy import event
+
+    from wsgi import app
+    facts = county_facts(args.database_url, "bench-qr")
+    hh, village = facts["households"], facts["village"]
+    paths = {
+        "healthz": ("", "/healthz"),
+        "qr": ("", "/h/" + facts["tokens"][0]),
+        "household": ("bench-scorer", f"/households/{hh[0]}"),
+        "score-form": ("bench-scorer", f"/households/{hh[0]}/score"),
+        "counter": ("bench-scorer", f"/counter/{facts['rich'][0]}"),
+        "board": ("bench-scorer", f"/villages/{village}/board"),
+        "audit": ("bench-township", f"/audit/entries?village={village}&status=confirmed"),
+        "rollup": ("bench-county", f"/rollups/{facts['county']}"),
+        "rollup-month": ("bench-county",
+                         f"/rollups/{facts['county']}?period={time.strftime('%Y-%m')}"),
+    }
+    stats = {"n": 0, "t": 0.0, "slow": []}
+    from app.extensions import db
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, cursor, statement, parameters, context, executemany):
+        context._t0 = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def _after(conn, cursor, statement, parameters, context, executemany):
+        took = time.perf_counter() - context._t0
+        stats["n"] += 1
+        stats["t"] += took
+        if args.slow_sql and took * 1000 >= args.slow_sql:
+            stats["slow"].append((took * 1000, statement, parameters))
+
+    clients = {}
+    for user in {u for u, _ in paths.values() if u}:
+        c = app.test_client()
+        csrf = hidden(c.get("/login").get_data(as_text=True), "csrf_token")
+        c.post("/login", data={"csrf_token": csrf, "username": user, "password": "bench-2026"})
+        clients[user] = c
+    clients[""] = app.test_client()
+    print(f"{'page':14} {'median ms':>10} {'SQL n':>6} {'SQL ms':>7}")
+    for name in args.page or paths:
+        user, path = paths[name]
+        c = clients[user]
+        assert c.get(path).status_code == 200, (name, c.get(path).status_code)
+        times, counts, sql = [], [], []
+        prof = cProfile.Profile() if args.profile else None
+        for _ in range(args.repeat):
+            stats.update(n=0, t=0.0, slow=[])
+            t0 = time.perf_counter()
+            if prof:
+                prof.enable()
+            c.get(path)
+            if prof:
+                prof.disable()
+            times.append(time.perf_counter() - t0)
+            counts.append(stats["n"])
+            sql.append(stats["t"])
+        print(f"{name:14} {statistics.median(times) * 1000:10.1f} {statistics.median(counts):6.0f} "
+              f"{statistics.median(sql) * 1000:7.1f}")
+        for took, statement, parameters in stats["slow"]:
+            print(f"  {took:8.1f} ms  {' '.join(statement.split())[:3000]}  {parameters}")
+        if prof:
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Issue 10: roll-ups and ranks read summary tables kept in the posting transaction; they
+must give exactly what the ledger gives. Roll-ups of whole months and years (summary rows)
+are compared with the same days asked as a custom period (summed from the ledger), at every
+level, after reversals, objections, a household moving away, redemptions with yuan and a
+cancelled redemption; the SQL rank of one household is compared with ``standings``."""
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import update
+
+from app.extensions import db
+from app.reports import queries
+from app.reports.periods import custom_period, quarter_period, year_period
+from app.rewards import services as rewards
+from app.scoring import summary
+from app.scoring.models import HouseholdBalance
+from app.scoring.periods import local_today
+from app.scoring.queries import rank_of, standings
+from tests.test_reports import ledger  # noqa: F401  (the hand-computed fixture)
+
+
+def _figures(r):
+    def row(x):
+        return (x.households, x.participating, x.awarded, x.deducted, x.score_total,
+                x.average, x.median, x.objections, x.upheld, x.redemptions, x.redeemed,
+                x.redeemed_yuan, x.red_listed, x.black_listed, x.honours, x.stars)
+    return ([(x.key.id, row(x)) for x in r.rows], row(r.total), r.categories, r.trend,
+            [(x.key.id, x.households, x.participating) for x in r.ranking])
+
+
+def _redemptions(world):
+    """This year: a1 and a2 redeem (yuan values on one item); a2's is cancelled."""
+    village, admin = world["village_a"], world["users"]["vadmin"]
+    soap = rewards.add_reward(village=village, name="肥皂", points_price="1", unit="块",
+                              is_goods=False, yuan_value="2.50")
+    towel = rewards.add_reward(village=village, name="毛巾", points_price="2", unit="条",
+                               is_goods=False)
+    kept = rewards.redeem(household=world["hh"]["a1"], basket={soap.id: 2, towel.id: 1},
+                          by_user=admin)
+    cancelled = rewards.redeem(household=world["hh"]["a2"], basket={soap.id: 1},
+                               by_user=admin)
+    rewards.cancel_redemption(cancelled, reason="拿错了", by_user=admin)
+    db.session.commit()
+    return kept
+
+
+def _ledger_only(monkeypatch):
+    """Switch the summary tables off: every read falls back to the ledger."""
+    monkeypatch.setattr(summary, "household_labels", lambda period: None)
+    monkeypatch.setattr(summary, "month_labels", lambda period: None)
+
+
+def test_rollups_from_the_summaries_equal_rollups_from_the_ledger(app, ledger,  # noqa: F811
+                                                                   monkeypatch):
+    kept = _redemptions(ledger)
+    assert summary.faults() == []
+    this_year = local_today().year
+    periods = (year_period(2025), quarter_period(2025, 3), year_period(this_year),
+               custom_period(date(2025, 3, 15), date(2025, 9, 10)))
+    fast = {(region, p.label): _figures(queries.rollup(ledger[region], p))
+            for region in ("city", "county_a", "town_a", "village_a", "g_a1") for p in periods}
+    _ledger_only(monkeypatch)
+    for (region, label), figures in fast.items():
+        period = next(p for p in periods if p.label == label)
+        assert figures == _figures(queries.rollup(ledger[region], period)), (region, label)
+    year = fast[("village_a", year_period(this_year).label)][1]
+    assert (year[9], year[10], year[11]) == (1, Decimal("4.00"), Decimal("5.00"))
+    assert kept.status == "done"   # soap 2 x 2.50; the towel has no yuan value
+
+
+def test_year_rows_equal_the_sum_of_month_rows(app, ledger, monkeypatch):  # noqa: F811
+    from sqlalchemy import select
+
+    from app.scoring.models import HouseholdMonth
+    rows = db.session.execute(select(HouseholdMonth)).scalars().all()
+    years = {(r.household_id, r.period): r for r in rows if len(r.period) == 4}
+    for (hid, label), year in years.items():
+        months = [r for r in rows if r.household_id == hid and r.period.startswith(label + "-")]
+        assert year.points == sum((m.points for m in months), Decimal(0))
+        assert (year.entries, year.scored) == (sum(m.entries for m in months),
+                                               sum(m.scored for m in months))
+    assert years and summary.faults() == []
+    v = ledger["village_a"].id
+    assert summary.household_labels(year_period(2025)) == ["2025"]
+    fast = standings(v, year_period(2025))
+    _ledger_only(monkeypatch)
+    assert fast == standings(v, year_period(2025))
+
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+balance = st.tuples(st.sampled_from(["0", "5", "5", "7.5", "-2"]),
+                    st.one_of(st.none(), st.integers(0, 3)))
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(balances=st.lists(balance, min_size=4, max_size=4))
+def test_rank_of_one_household_equals_its_place_in_standings(world, balances):
+    """Ties on points and on the time they were reached (or never reached) included."""
+    keys = ["a1", "a2", "a3", "a4"]
+    for key, (points, minutes) in zip(keys, balances, strict=True):
+        db.session.execute(update(HouseholdBalance).where(
+            HouseholdBalance.household_id == world["hh"][key].id).values(
+            earned_score=Decimal(points),
+            reached_at=None if minutes is None else T0 + timedelta(minutes=minutes)))
+    db.session.commit()
+    table = standings(world["village_a"].id)
+    for key in keys:
+        place = next(s.rank for s in table if s.household_id == world["hh"][key].id)
+        assert rank_of(world["hh"][key]) == (place, len(table))
