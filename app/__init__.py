@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app.config import load_config
-from app.extensions import babel, csrf, db, login_manager, migrate
+from app.extensions import babel, cache, csrf, db, login_manager, migrate
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -56,6 +56,7 @@ def create_app(config=None):
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     csrf.init_app(app)
+    cache.init_app(app)
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=os.path.join(
                        os.path.dirname(__file__), "translations"))

@@ -89,6 +89,14 @@ def load_config(app, overrides=None):
         # Rate limits (Flask-Limiter): Redis when RATELIMIT_STORAGE_URI is set (needed with
         # several app processes), memory otherwise. Limits are per client address.
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Roll-up snapshots (app.reports.snapshots): served while younger than
+        # ROLLUP_MAX_AGE seconds (0: computed on every request). Kept in Redis when
+        # CACHE_REDIS_URL is set (shared by every app process), else in each process.
+        ROLLUP_MAX_AGE=int(os.environ.get("ROLLUP_MAX_AGE", "300")),
+        CACHE_TYPE="RedisCache" if os.environ.get("CACHE_REDIS_URL") else "SimpleCache",
+        CACHE_REDIS_URL=os.environ.get("CACHE_REDIS_URL"),
+        CACHE_KEY_PREFIX="points:",
+        CACHE_DEFAULT_TIMEOUT=300,
         # Redis down: count in each process's memory until it is back, rather than fail.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_STRATEGY="moving-window",

@@ -1,5 +1,6 @@
 """Flask extensions, created unbound; ``create_app`` binds them."""
 from flask_babel import Babel
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -24,3 +25,5 @@ babel = Babel()
 # Rate limits per client address (behind a proxy, see app.security: ProxyFix sets it).
 # Security headers (Flask-Talisman) are bound per app in app.security.init_security.
 limiter = Limiter(key_func=get_remote_address)
+# Roll-up snapshots (app.reports.snapshots): Redis when CACHE_REDIS_URL is set.
+cache = Cache()

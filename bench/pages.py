@@ -19,7 +19,8 @@ before and after the pages (its two medians are averaged). Pages:
 - board: ``/villages/<id>/board`` (this month);
 - audit: ``/audit/entries`` as the township auditor, filtered by village, status and dates;
 - rollup: ``/rollups/<county>`` as the county official (this year), and
-  rollup-month (this month).
+  rollup-month (this month): the snapshot the page serves (app.reports.snapshots, at most
+  ROLLUP_MAX_AGE seconds old); rollup-fresh: this year computed on every request.
 
 Prints a table of ratios (median, p95, throughput) and the workers' resident memory after
 the run (VmRSS). ``--compare`` prints each page's growth (median at the large county over the
@@ -49,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PASSWORD = "bench-2026"
-TARGETS = {"qr": 3, "post": 5, "redeem": 5, "board": 5, "rollup": 20}
+TARGETS = {"qr": 3, "post": 5, "redeem": 5, "board": 5, "rollup": 20, "rollup-fresh": 20}
 
 
 def free_port() -> int:
@@ -262,6 +263,8 @@ def pages(port, facts) -> list:
         Page("rollup", county, get(lambda rng: f"/rollups/{facts['county']}")),
         Page("rollup-month", county,
              get(lambda rng: f"/rollups/{facts['county']}?period={month}")),
+        # computed on every request (the snapshot above is at most ROLLUP_MAX_AGE old)
+        Page("rollup-fresh", county, get(lambda rng: f"/rollups/{facts['county']}?fresh=1")),
     ]
 
 

@@ -28,6 +28,7 @@ def main():
                     "rollup-month, score-form, counter (default: all)")
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--profile", type=int, default=0, help="print the top N functions")
+    ap.add_argument("--sort", default="cumulative", help="cProfile order (e.g. tottime)")
     ap.add_argument("--slow-sql", type=float, default=0,
                     help="print the statements of the last request slower than this (ms)")
     args = ap.parse_args()
@@ -99,7 +100,7 @@ def main():
         for took, statement, parameters in stats["slow"]:
             print(f"  {took:8.1f} ms  {' '.join(statement.split())[:3000]}  {parameters}")
         if prof:
-            pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+            pstats.Stats(prof).sort_stats(args.sort).print_stats(args.profile)
 
 
 if __name__ == "__main__":

@@ -133,13 +133,14 @@ def _app(tmp_path_factory):
 @pytest.fixture
 def app(_app):
     """The app, inside an app context, with empty tables after the test."""
-    from app.extensions import limiter
+    from app.extensions import cache, limiter
     with _app.app_context():
         yield _app
         db.session.rollback()
         db.session.remove()
         _empty_tables()
         limiter.reset()
+        cache.clear()   # roll-up snapshots: ids restart with the next test's tables
 
 
 def _empty_tables():

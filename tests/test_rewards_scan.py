@@ -73,7 +73,7 @@ def test_counter_scans_the_door_plate_with_the_camera_and_redeems(app, world, li
             page.get_by_role("button", name="登录").click()
             page.goto(f"{live_server}/villages/{vid}/counter")
             page.get_by_role("button", name="扫门牌二维码").click()
-            expect(page).to_have_url(re.compile(rf"/counter/{hid}$"), timeout=30_000)
+            expect(page).to_have_url(re.compile(rf"/counter/{hid}$"), timeout=60_000)
             expect(page.get_by_test_id("spendable")).to_have_text("5")
             page.locator(".basket-item", has_text="大米").get_by_role("button", name="增加") \
                 .click()

@@ -110,3 +110,51 @@ def test_rank_of_one_household_equals_its_place_in_standings(world, balances):
     for key in keys:
         place = next(s.rank for s in table if s.household_id == world["hh"][key].id)
         assert rank_of(world["hh"][key]) == (place, len(table))
+
+
+def _households_card(html):
+    return html.split("户数</div><div class=\"fs-4\">")[1].split("<")[0]
+
+
+def test_rollup_page_serves_a_snapshot_until_it_is_older_than_its_max_age(app, world, login,
+                                                                         monkeypatch):
+    """Invalidation lives in app.reports.snapshots: a snapshot is served (and says when it
+    was taken) while younger than ROLLUP_MAX_AGE; ``fresh=1`` or its age recomputes it;
+    with 0 every request computes."""
+    from app.households.services import archive_household
+    from app.reports import snapshots
+    monkeypatch.setitem(app.config, "ROLLUP_MAX_AGE", 300)
+    county = login("county")
+    url = f"/rollups/{world['county_a'].id}?period=2026"
+    first = county.get(url).get_data(as_text=True)
+    assert _households_card(first) == "4" and "立即重新计算" not in first
+    # a4 moved away before 2026: no longer counted once the figures are computed again
+    change = archive_household(world["hh"]["a4"], reason="迁往外地", by=world["users"]["vadmin"])
+    change.changed_at = datetime(2025, 12, 1, tzinfo=timezone.utc)
+    db.session.commit()
+    again = county.get(url).get_data(as_text=True)
+    assert _households_card(again) == "4" and "立即重新计算" in again   # the snapshot
+    assert 'data-testid="rollup-as-of"' in again
+    assert _households_card(county.get(url + "&fresh=1").get_data(as_text=True)) == "3"
+    # that new snapshot is served until it is 300 s old, then computed again
+    taken = snapshots.utcnow()
+    monkeypatch.setattr(snapshots, "utcnow", lambda: taken + timedelta(seconds=299))
+    assert "立即重新计算" in county.get(url).get_data(as_text=True)
+    monkeypatch.setattr(snapshots, "utcnow", lambda: taken + timedelta(seconds=301))
+    assert "立即重新计算" not in county.get(url).get_data(as_text=True)
+    monkeypatch.setitem(app.config, "ROLLUP_MAX_AGE", 0)
+    assert "立即重新计算" not in county.get(url).get_data(as_text=True)
+    assert "立即重新计算" not in county.get(url).get_data(as_text=True)
+
+
+def test_a_snapshot_shows_the_same_roll_up_at_every_level(app, ledger, monkeypatch):  # noqa: F811
+    from app.reports import snapshots
+    monkeypatch.setitem(app.config, "ROLLUP_MAX_AGE", 300)
+    for region in ("city", "county_a", "town_a", "village_a", "g_a1"):
+        computed = snapshots.rollup(ledger[region], year_period(2025))
+        served = snapshots.rollup(ledger[region], year_period(2025))
+        assert (computed.cached, served.cached) == (False, True)
+        assert served.as_of == computed.as_of
+        assert _figures(served.rollup) == _figures(computed.rollup)
+        assert [r.key for r in served.rollup.rows] == [r.key for r in computed.rollup.rows]
+        assert served.rollup.total.key == ledger[region]

@@ -17,7 +17,7 @@ from app.accounts.access import require, scope
 from app.extensions import db
 from app.regions.models import Region
 from app.regions.queries import get_scoped_or_404, region_or_404
-from app.reports import charts, exports, queries, services
+from app.reports import charts, exports, queries, services, snapshots
 from app.reports.forms import (AssessmentForm, DrawForm, FindingForm, PeriodForm, PilotForm,
                                ReviewForm)
 from app.reports.models import (CONTENT_AREAS, PilotRound, SelfAssessment, SpotCheck,
@@ -76,10 +76,11 @@ def rollup(region_id):
     the same figures as tables."""
     region = region_or_404(region_id, scope())
     period = _period()
-    r = queries.rollup(region, period)
+    snap = snapshots.rollup(region, period, fresh=request.args.get("fresh") == "1")
+    r = snap.rollup
     form = PeriodForm(request.args)
     return render_template(
-        "reports/rollup.html", r=r, form=form, period_args=_period_args(period),
+        "reports/rollup.html", r=r, snap=snap, form=form, period_args=_period_args(period),
         choices=_choices(period), header=exports.rollup_header(), row_name=exports.row_name,
         trend_chart=charts.trend_chart(r), category_chart=charts.category_chart(r),
         ranking_chart=charts.ranking_chart(r) if r.ranking else None,
@@ -92,7 +93,7 @@ def rollup_xlsx(region_id):
     """The roll-up as an Excel workbook, one sheet per table."""
     region = region_or_404(region_id, scope())
     period = _period()
-    data = exports.rollup_xlsx(queries.rollup(region, period))
+    data = exports.rollup_xlsx(snapshots.rollup(region, period).rollup)  # as on the page
     return _xlsx(data, f"积分制汇总-{region.name}-{period.label}.xlsx")
 
 
