@@ -238,3 +238,20 @@ def test_services_refuse_a_moved_household(world):
     assert result["status"] == "refused" and result["code"] == "inactive"
     assert _count(LedgerEntry) == 0
     assert _count(SelfReport) == 0
+
+
+def test_door_plate_page_offers_no_second_objection(app, world):
+    """After the household's objection was rejected the entry is back under notice, but its
+    door-plate page no longer offers 提出异议 for it (a second one would be refused)."""
+    _notice(world, days=3)
+    e = _post(world, hh="a1", name="乱堆乱放")
+    db.session.commit()
+    client = app.test_client()
+    page = _qr(app, world, "a1")
+    assert f"/object/{e.id}" in client.get(page).get_data(as_text=True)
+    objection = review.raise_objection(e, text="没有乱堆", by_household=world["hh"]["a1"])
+    review.resolve_objection(objection, outcome="entry_upheld", reason="属实",
+                             by_user=world["users"]["vadmin"])
+    db.session.commit()
+    assert db.session.get(LedgerEntry, e.id).status == "under_notice"
+    assert f"/object/{e.id}" not in client.get(page).get_data(as_text=True)

@@ -28,7 +28,12 @@
       parts.push(t("rank", rank.firstChild.textContent.trim()) +
                  (of ? t("of", text(of).replace(/[^\d]/g, "")) : ""));
     }
-    var entries = document.querySelectorAll("[data-testid=entries] > li");
+    // punctuation of the page's language (English pages are read with English stops)
+    function mark(name, fallback) { return bar.getAttribute("data-t-" + name) || fallback; }
+    var comma = mark("comma", "，"), semi = mark("semicolon", "；");
+    var colon = mark("colon", "："), stop = mark("stop-mark", "。");
+    // entries that count: not reversed, cancelled or declined, nor a reversal itself
+    var entries = document.querySelectorAll("[data-testid=entries] > li[data-counts='1']");
     var said = [];
     Array.prototype.slice.call(entries, 0, 5).forEach(function (li) {
       var what = li.querySelector(".fs-5");
@@ -38,10 +43,10 @@
       var p = text(pts);
       var amount = p.replace(/^[+\-−]/, "");
       var day = text(when).split("·")[0].trim();
-      said.push(day + "，" + text(what) + "，" + (/^[\-−]/.test(p) ? t("minus", amount) : t("plus", amount)));
+      said.push(day + comma + text(what) + comma + (/^[\-−]/.test(p) ? t("minus", amount) : t("plus", amount)));
     });
-    if (said.length) { parts.push(t("recent") + "：" + said.join("；")); }
-    return parts.join("。") + "。";
+    if (said.length) { parts.push(t("recent") + colon + said.join(semi)); }
+    return parts.join(stop) + stop;
   }
 
   function ready() {
@@ -67,7 +72,7 @@
         return;
       }
       var u = new window.SpeechSynthesisUtterance(speech(bar));
-      u.lang = "zh-CN";
+      u.lang = bar.getAttribute("data-speech-lang") || "zh-CN";
       u.rate = 0.85;  // slower, for older ears
       u.onend = u.onerror = function () { read.textContent = label; };
       read.textContent = bar.getAttribute("data-t-stop");
