@@ -14,6 +14,7 @@ import pstats
 import statistics
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +42,8 @@ def main():
     from wsgi import app
     facts = county_facts(args.database_url, "bench-qr")
     hh, village = facts["households"], facts["village"]
+    today = date.today()   # the three months bench/pages.py filters the audit explorer on
+    first = (today.replace(day=1) - timedelta(days=62)).replace(day=1)
     paths = {
         "healthz": ("", "/healthz"),
         "qr": ("", "/h/" + facts["tokens"][0]),
@@ -48,7 +51,8 @@ def main():
         "score-form": ("bench-scorer", f"/households/{hh[0]}/score"),
         "counter": ("bench-scorer", f"/counter/{facts['rich'][0]}"),
         "board": ("bench-scorer", f"/villages/{village}/board"),
-        "audit": ("bench-township", f"/audit/entries?village={village}&status=confirmed"),
+        "audit": ("bench-township", f"/audit/entries?village={village}&status=confirmed"
+                  f"&date_from={first.isoformat()}&date_to={today.isoformat()}"),
         "rollup": ("bench-county", f"/rollups/{facts['county']}"),
         "rollup-month": ("bench-county",
                          f"/rollups/{facts['county']}?period={time.strftime('%Y-%m')}"),

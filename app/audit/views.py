@@ -37,9 +37,11 @@ def entries():
     region = scope()
     filters = queries.EntryFilters.from_args(request.args)
     queries.check_filters(region, filters)
-    page = queries.entries_page(region, filters, request.args.get("page", 1, type=int))
+    totals = queries.totals(region, filters)
+    page = queries.entries_page(region, filters, request.args.get("page", 1, type=int),
+                                total=totals.count)
     return render_template("audit/entries.html", region=region, filters=filters, page=page,
-                           totals=queries.totals(region, filters),
+                           totals=totals,
                            flags=flags_for(page.items, region),
                            choices=queries.filter_choices(region, filters), **_labels())
 

@@ -2,8 +2,12 @@
 
 A roll-up of region R over period P has one row per child of R (city: counties, county:
 townships, township: villages, village: villager groups, villager group: households) and a
-total. Each figure comes from one grouped query over all rows at once; nothing is queried per
-row. Definitions (confirmed entries only, ``deed_date`` in P's half-open local-date interval):
+total. Each figure comes from one grouped statement over all rows at once; nothing is queried
+per row. For whole months the statements read the summary tables kept in the posting
+transaction (``scoring.summary``: a household's year or months, a village's months by
+category), never the ledger; other periods sum the ledger with the same definitions
+(tests/test_summary_rollups.py proves both agree). The roll-up pages show a snapshot of these
+figures (``reports.snapshots``). Definitions (confirmed entries only, ``deed_date`` in P's half-open local-date interval):
 
 - households: households active at some time in P (active now, or left ``active`` at or after
   P's start: a household that moved away mid-year still counts for that year);

@@ -52,6 +52,8 @@ class LedgerEntry(db.Model):
         # issue 10: the audit explorer's category and scorer choices (skip scans)
         db.Index("ix_ledger_village_category", "village_id", "category_name"),
         db.Index("ix_ledger_village_recorder", "village_id", "recorded_by_id"),
+        # the audit explorer's page: a village's newest entries first, read until 50 match
+        db.Index("ix_ledger_village_recorded", "village_id", "recorded_at", "id"),
         db.UniqueConstraint("village_id", "seq"),
     )
 
