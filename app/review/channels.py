@@ -12,6 +12,7 @@ from app.households.models import Household
 from app.review.models import SelfReport
 from app.review.services import check_declaration, report_by_key
 from app.rules.engine import N_, Refusal
+from app.rules.queries import with_items
 from app.rules.uses import CHANNEL_NAMES, DEDUCTION_CHANNELS, accepted_channels, check_channel
 
 #: Channels a villager uses from a door plate's page about another household.
@@ -33,6 +34,7 @@ def household_by_number(village_id: int, house_number: str):
 def channel_items(version, channel: str) -> list:
     """Rule items of ``version`` that accept ``channel`` (award items only for a channel
     that declares good deeds), in rulebook order."""
+    version = with_items(version)
     if version is None:
         return []
     return [i for c in version.categories for i in c.items

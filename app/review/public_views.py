@@ -12,7 +12,7 @@ from app.public.masking import mask_name
 from app.review import queries, services
 from app.review.forms import ObjectionForm, SelfReportForm
 from app.rules.engine import Refusal
-from app.rules.queries import version_in_force
+from app.rules.queries import version_in_force, with_items
 from app.scoring.models import LedgerEntry
 from app.scoring.periods import local_today, month_period
 from app.security import qr_capability, self_report_limit
@@ -85,7 +85,7 @@ def report(token):
     form = SelfReportForm()
     if not form.is_submitted():
         form.deed_date.data = local_today()
-    version = version_in_force(household.village, local_today())
+    version = with_items(version_in_force(household.village, local_today()))
     items = [i for c in (version.categories if version else []) for i in c.items
              if not i.is_deduction]
     form.item_id.choices = [SelectChoice(i.id, f"{i.category.name} · {i.name}（{i.points_label}）")

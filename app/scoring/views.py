@@ -12,7 +12,7 @@ from app.i18n import refusal_text
 from app.points import fmt_points
 from app.regions.queries import get_scoped_or_404
 from app.rules.engine import Refusal
-from app.rules.queries import version_in_force
+from app.rules.queries import version_in_force, with_items
 from app.scoring import services
 from app.scoring.forms import ReverseForm, ScoreForm
 from app.scoring.models import LedgerEntry
@@ -68,6 +68,7 @@ def score(household_id):
     if version is None:  # keep the form usable: show today's items and say what's wrong
         form.deed_date.errors = [_("%(date)s 没有生效的积分细则，请改日期", date=deed_date)]
         version = version_in_force(household.village, local_today())
+    version = with_items(version)
     items = [i for c in (version.categories if version else []) for i in c.items]
     form.item_id.choices = [SelectChoice(i.id, i.name) for i in items]
     form_error = None

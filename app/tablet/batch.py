@@ -19,7 +19,7 @@ from app.extensions import db
 from app.households.models import Household
 from app.i18n import refusal_text
 from app.rules.engine import Refusal
-from app.rules.queries import version_in_force
+from app.rules.queries import version_in_force, with_items
 from app.scoring.models import LedgerEntry
 from app.scoring.services import post_entry
 
@@ -30,7 +30,7 @@ MAX_CHECKS = 12
 def scorecard_items(village, on: date) -> list:
     """RuleItems of kind "scorecard" (inspection scorecards, RULE-FEATURES row 2) in the
     rulebook version in force for ``village`` on local date ``on``, in rulebook order."""
-    version = version_in_force(village, on)
+    version = with_items(version_in_force(village, on))
     if version is None:
         return []
     return [i for c in version.categories for i in c.items if i.kind == "scorecard"]
@@ -39,7 +39,7 @@ def scorecard_items(village, on: date) -> list:
 def items_in_force(village, on: date) -> list:
     """Every item of the version in force on ``on`` as JSON-able dicts
     ``{"id", "name", "kind", "category"}`` (what the offline client needs to fix an entry)."""
-    version = version_in_force(village, on)
+    version = with_items(version_in_force(village, on))
     if version is None:
         return []
     return [{"id": i.id, "name": i.name, "kind": i.kind, "category": c.name}
