@@ -327,3 +327,29 @@ def test_a_correction_reverses_the_bonus_of_households_dropped_from_the_board(wo
     for _ in range(3):
         services.advance(third, by_user=vadmin)
     assert bonuses() == ([hh["a1"].id, hh["a2"].id], 4)
+
+
+def test_extra_items_and_black_filters_must_point_the_right_way(world):
+    from tests.conftest import item
+    award = item(world["village_a"], "红白喜事简办").code
+    deduct = item(world["village_a"], "乱堆乱放").code
+    deduct2 = item(world["village_a"], "低俗婚闹").code
+    cases = (({"red_item_code": deduct}, "red_item_code", "扣分项"),
+             ({"black_item_code": award}, "black_item_code", "加分项"),
+             ({"black_items": f"{deduct},{award}"}, "black_items", "加分项"))
+    for values, field, word in cases:
+        with pytest.raises(Refusal) as bad:
+            define(world, name="方向错", **values)
+        assert bad.value.params["field"] == field and word in bad.value.message
+    ok = define(world, name="方向对", red_item_code=award, black_item_code=deduct,
+                black_items=f"{deduct.lower()}、{deduct2}；{deduct}  {deduct2}")
+    assert ok.black_items == f"{deduct}, {deduct2}"          # normalised to the rulebook's
+    assert ok.black_categories == ""
+    two = define(world, name="类别", black_categories="环境卫生、家庭文明")
+    assert two.black_categories == "环境卫生, 家庭文明"
+
+
+def test_split_codes_accepts_the_separators_people_type():
+    assert compute.split_codes("SC2-4、SC2-3;sc1 SC5，SC6；SC7,") == [
+        "SC2-4", "SC2-3", "sc1", "SC5", "SC6", "SC7"]
+    assert compute.split_codes("环境 卫生、家庭文明", spaces=False) == ["环境 卫生", "家庭文明"]

@@ -153,3 +153,52 @@ def test_admin_publishes_a_monthly_board_prints_the_poster_and_villagers_see_it(
     pages, text, size = _pdf_facts(a3, ARTIFACTS / "boards-poster-a3-pdf.png")
     assert pages == 1 and _near(size, (842, 1191)), (pages, size)   # A3 from the CSS @page
     assert violations == []
+
+
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .map(e => [e.tagName + '.' + e.className, Math.round(e.getBoundingClientRect().right)])
+  .filter(([, right]) => right > document.documentElement.clientWidth)"""
+
+
+@pytest.mark.browser
+def test_the_public_board_fits_a_390px_phone(app, world, live_server):
+    """The door-plate board page (both boards, a long name, a correction note) scrolls only
+    up and down on a 390px-wide phone."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from app.boards import services
+    from tests.boards_helpers import NOV, define, publish
+    post(world, "a1", "节俭办红白喜事", 1)
+    post(world, "a3", "红白喜事简办", 2)
+    post(world, "a2", "乱堆乱放", 3)
+    vadmin = world["users"]["vadmin"]
+    services.save_privacy(world["village_a"].id, mask_names=True, black_public=True)
+    pub = publish(define(world, name="二〇二六年十一月斗门村红黑榜（全村）"), NOV, vadmin)
+    fix = services.correct(pub, by_user=vadmin, note="复核后更正")
+    for _ in range(3):
+        services.advance(fix, by_user=vadmin)
+    token = derive_token(world["hh"]["a1"].qr_nonce)
+    pid = fix.id
+    db.session.commit()
+    db.session.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            phone = browser.new_context(viewport=PHONE, locale="zh-CN", is_mobile=True)
+            page = phone.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{live_server}/h/{token}/boards/{pid}")
+            page.get_by_test_id("black-board").wait_for()
+            page.screenshot(path=str(ARTIFACTS / "boards-public-390.png"), full_page=True)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], (width, page.evaluate(WIDEST))
+            page.get_by_role("button", name="大字").click()     # elder.js: every rem x 1.28
+            page.wait_for_function("document.documentElement.classList.contains('large-type')")
+            page.screenshot(path=str(ARTIFACTS / "boards-public-390-large.png"), full_page=True)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= PHONE["width"], (width, page.evaluate(WIDEST))
+            phone.close()
+        finally:
+            browser.close()

@@ -227,3 +227,33 @@ def test_an_unknown_black_board_item_or_category_is_refused_at_its_field(app, wo
     text = resp.get_data(as_text=True)
     assert 'is-invalid" id="black_categories"' in text and "没有名为 没有这类 的类别" in text
     assert db.session.query(BoardDefinition).count() == 0
+
+
+def test_a_wrong_way_extra_item_is_refused_at_its_field_and_the_list_shows_extras(app, world,
+                                                                                  login):
+    from tests.conftest import item
+    vid = world["village_a"].id
+    award, deduct = item(world["village_a"], "红白喜事简办"), item(world["village_a"], "乱堆乱放")
+    form = {"name": "另记分榜", "period_kind": "month", "group_id": "0", "red_top_n": "5",
+            "red_threshold": "", "black_items": "", "black_categories": "",
+            "black_threshold": "", "black_bottom_n": "", "red_item_code": deduct.code,
+            "red_points": "", "black_item_code": "", "black_points": "", "notice_days": ""}
+    admin = login("vadmin")
+    text = admin.post(f"/regions/{vid}/boards/new", data=form).get_data(as_text=True)
+    assert 'is-invalid" id="red_item_code"' in text and "须是加分项" in text
+    text = admin.post(f"/regions/{vid}/boards/new",
+                      data={**form, "red_item_code": "", "black_item_code": award.code}
+                      ).get_data(as_text=True)
+    assert 'is-invalid" id="black_item_code"' in text and "须是扣分项" in text
+    text = admin.post(f"/regions/{vid}/boards/new",
+                      data={**form, "red_item_code": "", "black_items": award.code}
+                      ).get_data(as_text=True)
+    assert 'is-invalid" id="black_items"' in text and "黑榜只能按扣分项筛选" in text
+    assert db.session.query(BoardDefinition).count() == 0
+    assert admin.post(f"/regions/{vid}/boards/new",
+                      data={**form, "red_item_code": award.code,
+                            "black_item_code": deduct.code}).status_code == 302
+    page = admin.get(f"/regions/{vid}/boards").get_data(as_text=True)
+    assert f"上红榜另记：{award.code} {award.name}" in page
+    assert f"上黑榜另记：{deduct.code} {deduct.name}" in page
+    assert award.points_label in page and deduct.points_label in page

@@ -46,6 +46,7 @@ def test_demo_loads_real_regions_and_a_consistent_village(app):
     from app.honours.models import Honour
     pub = db.session.scalars(select(BoardPublication)).one()
     assert pub.status == "published" and {ln.board for ln in pub.lines} >= {"red", "black"}
+    assert pub.definition.black_threshold is None      # "有扣分即上榜", as the form makes it
     assert sorted(h.status for h in db.session.scalars(select(Honour))) == [
         "awarded", "awarded", "under_notice"]
     total = db.session.scalar(select(func.sum(LedgerEntry.points)))

@@ -173,6 +173,33 @@ def test_villager_objection_during_notice_is_visible_to_the_admin(world, app, lo
     assert client.get(f"/h/{foreign}/honours/{honour.id}/object").status_code == 404
 
 
+def test_a_household_objects_to_an_honour_once(world, app):
+    """A second objection by the same household (a new form, not a double click) is refused
+    in Chinese and the 提出异议 link is gone for it; another household may still object."""
+    client = app.test_client()
+    honour = services.nominate(world["hh"]["a1"], title="好人榜", year=local_today().year,
+                               reason="拾金不昧", by_user=world["users"]["scorer"])
+    services.start_notice(honour, days=5)
+    db.session.commit()
+    token = _token(world["hh"]["a2"])
+    url = f"/h/{token}/honours/{honour.id}/object"
+    assert client.post(url, data={"text": "事情不属实", "idempotency_key": "o-1"}
+                       ).status_code == 302
+    again = client.post(url, data={"text": "再说一次", "idempotency_key": "o-2"})
+    assert again.status_code == 200 and "已经对这项荣誉提出过异议" in again.get_data(as_text=True)
+    assert "已经对这项荣誉提出过异议" in client.get(url).get_data(as_text=True)
+    with pytest.raises(Refusal) as bad:
+        services.object_to(honour, text="第三次", by_household=world["hh"]["a2"])
+    assert bad.value.code == "already_objected"
+    db.session.rollback()
+    assert [o.text for o in honour.objections] == ["事情不属实"]
+    listing = client.get(f"/h/{token}/honours").get_data(as_text=True)
+    assert f"/honours/{honour.id}/object" not in listing and "您家已提出异议" in listing
+    other = client.get(f"/h/{_token(world['hh']['a3'])}/honours").get_data(as_text=True)
+    assert f"/honours/{honour.id}/object" in other and "您家已提出异议" not in other
+    assert services.object_to(honour, text="也有异议", by_household=world["hh"]["a3"])
+
+
 def test_village_titles_and_foreign_regions(world, login):
     vadmin = login("vadmin")
     v = world["village_a"]

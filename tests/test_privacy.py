@@ -85,7 +85,8 @@ def test_archive_keeps_the_ledger_and_closes_the_public_page(app, world, login):
     assert (change.from_status, change.to_status, change.reason, change.changed_by.username) \
         == ("active", "moved", "全家迁往南昌市区", "vadmin")
     assert _ledger(a1) == before
-    assert app.test_client().get(public).status_code == 404
+    closed = app.test_client().get(public)       # the plate says it is no longer in use
+    assert closed.status_code == 410 and "红白喜事简办" not in closed.get_data(as_text=True)
     html = admin.get(f"/households/{a1.id}").get_data(as_text=True)
     assert "已迁出" in html and "全家迁往南昌市区" in html and "红白喜事简办" in html
     assert "<svg" not in html and "/h/" not in html  # no QR code, no link

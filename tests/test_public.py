@@ -65,7 +65,9 @@ def test_moved_household_page_is_closed(app, world):
     url = _url(app, a1).replace("http://jf.test", "")
     a1.status = "moved"
     db.session.commit()
-    assert app.test_client().get(url).status_code == 404
+    resp = app.test_client().get(url)           # closed: says so, shows nothing of it
+    assert resp.status_code == 410 and "此门牌已停用" in resp.get_data(as_text=True)
+    assert 'data-testid="earned"' not in resp.get_data(as_text=True)
 
 
 def test_door_plates_print_each_house_number(app, world, login):

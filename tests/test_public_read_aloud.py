@@ -1,5 +1,6 @@
 """The door-plate page on a phone: its read-aloud (app/static/js/elder.js) reads only the
-entries that count (not a reversed or cancelled entry, nor the reversal itself) and reads an
+entries that count (not a reversed or cancelled entry, nor the reversal itself; one not yet
+in force with its status) and reads an
 English page in English with English punctuation; its 12 months fit without scripts."""
 import re
 
@@ -34,6 +35,10 @@ def test_read_aloud_skips_entries_that_do_not_count_and_speaks_the_page_language
     wrong = post_entry(household=h, item_id=item(v, "乱堆乱放").id, deed_date=local_today(),
                        recorded_by=scorer)
     reverse_entry(wrong, reason="记错户", recorded_by=scorer)
+    from app.scoring.models import VillageSettings
+    db.session.get(VillageSettings, v.id).notice_days = 7
+    post_entry(household=h, item_id=item(v, "义务巡逻").id, deed_date=local_today(),
+               recorded_by=scorer)                       # under notice: read with its status
     db.session.commit()
     with app.test_request_context():
         url = re.sub(r"^https?://[^/]+", live_server, public_url(h))
@@ -47,7 +52,7 @@ def test_read_aloud_skips_entries_that_do_not_count_and_speaks_the_page_language
                 context.add_init_script(SPOKEN)
                 page = context.new_page()
                 page.goto(f"{url}?lang={lang}")
-                assert page.get_by_test_id("entries").locator("li").count() == 3
+                assert page.get_by_test_id("entries").locator("li").count() == 4
                 page.get_by_role("button", name=button).click()
                 said[lang] = page.evaluate("window.__spoken")
                 context.close()
@@ -56,6 +61,7 @@ def test_read_aloud_skips_entries_that_do_not_count_and_speaks_the_page_language
     zh, en = said["zh_CN"][0], said["en"][0]
     assert zh["lang"] == "zh-CN" and "红白喜事简办" in zh["text"]
     assert "乱堆乱放" not in zh["text"] and "冲正" not in zh["text"]
+    assert "义务巡逻，加 0.5 分，公示中" in zh["text"]
     assert en["lang"] == "en-US" and "，" not in en["text"] and "。" not in en["text"]
     assert "乱堆乱放" not in en["text"]
 

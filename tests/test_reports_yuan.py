@@ -96,19 +96,19 @@ def test_rollup_and_reports_sum_the_recorded_yuan(app, world, login):
     # the roll-up page and its workbook, and the yearly report's workbook
     county = login("county")
     html = county.get(f"/rollups/{world['village_a'].id}?period={year}").get_data(True)
-    assert "兑换金额(元)" in html and "47.40" in html
+    assert "兑换金额(元，不含现金补差)" in html and "47.40" in html
     wb = load_workbook(io.BytesIO(county.get(
         f"/rollups/{world['village_a'].id}/export.xlsx?period={year}").data))
     rows = list(wb["汇总"].iter_rows(values_only=True))
     head = next(r for r in rows if r and r[0] == "单位")
     total = next(r for r in rows if r and r[0] == "合计")
-    assert Decimal(str(total[head.index("兑换金额(元)")])) == expected
+    assert Decimal(str(total[head.index("兑换金额(元，不含现金补差)")])) == expected
     wb = load_workbook(io.BytesIO(county.get(
         f"/evaluations/report/{world['county_a'].id}/export.xlsx?year={year}").data))
     rows = list(wb["积分制汇总"].iter_rows(values_only=True))
     head = next(r for r in rows if r and r[0] == "单位")
     total = next(r for r in rows if r and r[0] == "合计")
-    assert Decimal(str(total[head.index("兑换金额(元)")])) == expected
+    assert Decimal(str(total[head.index("兑换金额(元，不含现金补差)")])) == expected
 
 
 # -- pilot rounds on a page ------------------------------------------------------------------

@@ -255,3 +255,18 @@ def test_door_plate_page_offers_no_second_objection(app, world):
     db.session.commit()
     assert db.session.get(LedgerEntry, e.id).status == "under_notice"
     assert f"/object/{e.id}" not in client.get(page).get_data(as_text=True)
+
+
+def test_door_plate_of_a_household_that_moved_away_says_so(app, world):
+    """Its plate answers 410 with a page a villager understands (no figures), not a bare
+    404; an unknown token is still a 404, and the moved household's page shows nothing of
+    it."""
+    client = app.test_client()
+    page = _qr(app, world, "a4")
+    archive_household(world["hh"]["a4"], reason="迁往外地", by=world["users"]["vadmin"])
+    db.session.commit()
+    resp = client.get(page)
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 410 and "此门牌已停用" in html and "联系村委会" in html
+    assert "赵" not in html and 'data-testid="earned"' not in html
+    assert client.get(page[:-3] + "abc").status_code == 404

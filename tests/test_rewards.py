@@ -389,3 +389,23 @@ def test_demo_village_has_a_stocked_supermarket(app):
     assert db.session.scalar(select(func.count(Redemption.id))) > 10
     assert queries.low_stock(demo["village"].id)      # the soap runs out
     assert verify() == []
+
+
+def test_report_lists_villager_groups_in_the_villages_order(world):
+    """第一, 第二, 第三 (the groups' sort_order), not by the Unicode order of their names
+    (第一, 第三, 第二)."""
+    from datetime import timedelta
+
+    from app.households.services import add_group, add_household
+    g3 = add_group(world["village_a"], "第三村民小组")
+    world["hh"]["g3"] = add_household(village=world["village_a"], group=g3,
+                                      house_number="31", head_name="孙七")
+    rice, _ = _shop(world)
+    for hh in ("g3", "a4", "a1"):
+        _award(world, hh=hh)
+        services.redeem(household=world["hh"][hh], basket={rice.id: 1}, by_user=None)
+    db.session.commit()
+    today = local_today()
+    data = queries.report(world["village_a"].id, today, today + timedelta(days=1))
+    assert [name for name, _, _ in data["by_group"]] == [
+        "第一村民小组", "第二村民小组", "第三村民小组"]

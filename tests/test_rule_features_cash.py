@@ -262,3 +262,28 @@ def test_the_report_shows_the_cash_top_up_apart_from_the_points_value(app, world
     html = page.get_data(as_text=True)
     assert "积分兑换金额（元，不含现金补差）" in html
     assert f">{goods - D('1.83')}<" in html and "另收现金补差 1.83 元" in html
+
+
+def test_the_rollup_counts_the_yuan_redeemed_with_points_like_the_report(app, world):
+    """The roll-up's 兑换金额 is what the report calls 积分兑换金额: the goods' yuan less the
+    cash top-up; cancelling the redemption takes it out again (summary tables and ledger
+    agree throughout)."""
+    from app.reports import queries as reports_q
+    from app.rewards import queries as rewards_q
+    from app.scoring import summary
+    from app.reports.periods import year_period
+    from app.scoring.periods import month_period
+    h, rice, haircut = _setup(world, rate="3")
+    r = services.redeem(household=h, basket=_basket(rice, haircut), by_user=None,
+                        cash_yuan="1.83")
+    db.session.commit()
+    month = month_period(local_today())
+    report = rewards_q.report(world["village_a"].id, month.start, month.end, D("3"))
+    total = reports_q.rollup(world["town_a"], year_period(local_today().year)).total
+    assert total.redeemed_yuan == report["yuan"] == report["goods_yuan"] - D("1.83")
+    assert summary.faults() == []
+    services.cancel_redemption(r, reason="退货", by_user=world["users"]["vadmin"])
+    db.session.commit()
+    total = reports_q.rollup(world["town_a"], year_period(local_today().year)).total
+    assert (total.redemptions, total.redeemed_yuan) == (0, D("0.00"))
+    assert summary.faults() == []

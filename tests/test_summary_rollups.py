@@ -158,3 +158,22 @@ def test_a_snapshot_shows_the_same_roll_up_at_every_level(app, ledger, monkeypat
         assert _figures(served.rollup) == _figures(computed.rollup)
         assert [r.key for r in served.rollup.rows] == [r.key for r in computed.rollup.rows]
         assert served.rollup.total.key == ledger[region]
+
+
+def test_the_excel_export_states_when_its_figures_were_computed(app, world, login,
+                                                               monkeypatch):
+    import io
+
+    from openpyxl import load_workbook
+
+    from app.scoring.periods import to_local
+    monkeypatch.setitem(app.config, "ROLLUP_MAX_AGE", 300)
+    county = login("county")
+    county.get(f"/rollups/{world['county_a'].id}?period=2026")
+    from app.reports import snapshots
+    snap = snapshots.rollup(world["county_a"], year_period(2026))
+    assert snap.cached
+    data = county.get(f"/rollups/{world['county_a'].id}/export.xlsx?period=2026").data
+    rows = [[c.value for c in r] for r in load_workbook(io.BytesIO(data)).worksheets[0].rows]
+    stamp = next(r[1] for r in rows if r and r[0] == "数据截至")
+    assert stamp == to_local(snap.as_of).strftime("%Y-%m-%d %H:%M")

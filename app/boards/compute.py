@@ -1,6 +1,7 @@
 """Draw a board definition's lines for one period from ``standings`` (the one ranking
 function): red, black, and "not yet corrected" black-board households of earlier periods.
 Nothing here writes."""
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -31,9 +32,17 @@ class Drawn:
     since_label: str | None = None
 
 
-def split_codes(text: str) -> list:
-    """The comma-separated (ASCII or Chinese comma) codes or names in ``text``, trimmed."""
-    return [c.strip() for c in (text or "").replace("，", ",").split(",") if c.strip()]
+_SEPARATORS = re.compile(r"[,，、;；]")
+
+
+def split_codes(text: str, spaces: bool = True) -> list:
+    """The codes or names in ``text``, trimmed: separated by commas (ASCII or Chinese), 、,
+    semicolons (ASCII or Chinese) and, unless ``spaces`` is false (category names may hold a
+    space), whitespace."""
+    parts = _SEPARATORS.split(text or "")
+    if spaces:
+        parts = [p for part in parts for p in part.split()]
+    return [c.strip() for c in parts if c.strip()]
 
 
 def filtered_deductions(village_id: int, period: Period, items: list, categories: list) -> dict:
@@ -67,7 +76,8 @@ def black_lines(definition, village_id, period, table, prev) -> list:
     categories, else all) are below 0 and, with a threshold, deducted at least that much;
     most deducted first, ties by the ranking rule's tie-break (``rank_key``); then the
     ``black_bottom_n`` most deducted."""
-    items, cats = split_codes(definition.black_items), split_codes(definition.black_categories)
+    items = split_codes(definition.black_items)
+    cats = split_codes(definition.black_categories, spaces=False)
     if items or cats:
         deds = filtered_deductions(village_id, period, items, cats)
     else:

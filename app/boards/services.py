@@ -47,41 +47,84 @@ def item_by_code(village, code: str, on):
     return None
 
 
+def _rulebook_items(region, on) -> tuple:
+    """({lower-case item code: [RuleItem]}, {category name}) of the rulebooks a board
+    definition of ``region`` may filter on (see ``rulebook_names``)."""
+    regions = [region]
+    if region.level == "township":
+        from app.regions.queries import children
+        regions += [r for r in children(region) if r.level == "village"]
+    items, names = {}, set()
+    for r in regions:
+        version = rules_q.version_in_force(r, on)
+        for category in (version.categories if version else []):
+            names.add(category.name)
+            for it in category.items:
+                items.setdefault(it.code.lower(), []).append(it)
+    return items, names
+
+
 def rulebook_names(region, on) -> tuple:
     """(item codes, category names) a board definition of ``region`` may filter on, as sets:
     for a village, those of its rulebook in force on local date ``on``; for a township
     template, those of every rulebook the template can apply to: the township's own (or its
     county's) rulebook in force and each of its villages' rulebook in force."""
-    regions = [region]
-    if region.level == "township":
-        from app.regions.queries import children
-        regions += [r for r in children(region) if r.level == "village"]
-    codes, names = set(), set()
-    for r in regions:
-        version = rules_q.version_in_force(r, on)
-        for category in (version.categories if version else []):
-            names.add(category.name)
-            codes.update(it.code for it in category.items)
-    return codes, names
+    items, names = _rulebook_items(region, on)
+    return {it.code for found in items.values() for it in found}, names
+
+
+def _can_deduct(it) -> bool:
+    """Whether rule item ``it`` can give a deduction (a negative fixed value, or a range
+    reaching below zero)."""
+    return it.is_deduction or (it.min_points is not None and it.min_points < 0)
 
 
 def _check_filters(region, values: dict) -> None:
-    """Refuse black-board item codes or category names not in the rulebooks of ``region``
-    (see ``rulebook_names``)."""
-    codes, names = rulebook_names(region, local_today())
-    for field, known, message in (
-            ("black_items", codes, N_("现行细则里没有编号为 %(item)s 的评分项")),
-            ("black_categories", names, N_("现行细则里没有名为 %(item)s 的类别"))):
-        for code in compute.split_codes(values[field]):
-            if code not in known:
-                raise Refusal("no_" + field, message, item=code, field=field)
+    """Normalise and check the black-board filters of ``values`` in place: item codes
+    (separated by commas, 、, semicolons or spaces; any letter case) become the rulebook's
+    codes; refuse a code or category name not in the rulebooks of ``region`` (see
+    ``rulebook_names``) and an item that only awards points (a black board filtered on it
+    would always be empty)."""
+    items, names = _rulebook_items(region, local_today())
+    codes = []
+    for code in compute.split_codes(values["black_items"]):
+        found = items.get(code.lower())
+        if not found:
+            raise Refusal("no_black_items", N_("现行细则里没有编号为 %(item)s 的评分项"),
+                          item=code, field="black_items")
+        if not any(_can_deduct(it) for it in found):
+            raise Refusal("award_black_items",
+                          N_("%(item)s 是加分项，黑榜只能按扣分项筛选"),
+                          item=found[0].code, field="black_items")
+        if found[0].code not in codes:
+            codes.append(found[0].code)
+    values["black_items"] = ", ".join(codes)
+    categories = compute.split_codes(values["black_categories"], spaces=False)
+    for name in categories:
+        if name not in names:
+            raise Refusal("no_black_categories", N_("现行细则里没有名为 %(item)s 的类别"),
+                          item=name, field="black_categories")
+    values["black_categories"] = ", ".join(dict.fromkeys(categories))
+
+
+def _check_extra_item(it, field: str) -> None:
+    """Refuse a red board's extra item that deducts, or a black board's one that awards."""
+    if field == "red_item_code" and it.is_deduction:
+        raise Refusal("red_item_deducts",
+                      N_("%(item)s 是扣分项，上红榜另记的评分项须是加分项"),
+                      item=it.code, field=field)
+    if field == "black_item_code" and not it.is_deduction:
+        raise Refusal("black_item_awards",
+                      N_("%(item)s 是加分项，上黑榜另记的评分项须是扣分项"),
+                      item=it.code, field=field)
 
 
 def save_definition(region, values: dict, definition: BoardDefinition | None = None):
     """Create (or update ``definition``) from ``values`` (DEFINITION_FIELDS; strings as typed
     or None). ``region`` is a village, or a township for a template. Returns the flushed
-    definition. Raises Refusal when the red or black rule is empty, a number is bad, or an
-    item code or category name is not in the rulebook (``_check_filters``)."""
+    definition. Raises Refusal when the red or black rule is empty, a number is bad, an item
+    code or category name is not in the rulebook or a black filter item only awards
+    (``_check_filters``), or the red board's extra item deducts or the black board's awards."""
     values = dict(values)
     if values.get("period_kind") not in PERIOD_KINDS:
         raise Refusal("bad_period", N_("请选择周期"), field="period_kind")
@@ -95,10 +138,12 @@ def save_definition(region, values: dict, definition: BoardDefinition | None = N
     for field in ("red_item_code", "black_item_code"):
         code = (values.get(field) or "").strip() or None
         values[field] = code
-        if code and region.level == "village" and item_by_code(region, code,
-                                                               local_today()) is None:
-            raise Refusal("no_item", N_("现行细则里没有编号为 %(item)s 的评分项"), item=code,
-                          field=field)
+        if code and region.level == "village":
+            it = item_by_code(region, code, local_today())
+            if it is None:
+                raise Refusal("no_item", N_("现行细则里没有编号为 %(item)s 的评分项"),
+                              item=code, field=field)
+            _check_extra_item(it, field)
     for field in ("black_items", "black_categories"):
         values[field] = (values.get(field) or "").strip()
     _check_filters(region, values)

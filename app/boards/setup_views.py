@@ -17,6 +17,7 @@ from app.boards.views import bp
 from app.extensions import db
 from app.households.queries import village_or_404
 from app.i18n import refusal_text
+from app.points import fmt_points
 from app.regions.queries import children, get_scoped_or_404, region_or_404
 from app.rules.engine import N_, Refusal
 from app.rules.queries import version_in_force
@@ -27,6 +28,31 @@ def definitions_of(region_ids) -> list:
     """Board definitions of the regions ``region_ids`` (a list), oldest first."""
     return db.session.execute(select(BoardDefinition).where(
         BoardDefinition.region_id.in_(region_ids)).order_by(BoardDefinition.id)).scalars().all()
+
+
+def extra_items(region, definitions, on) -> dict:
+    """{definition id: [(board, code, item name or None, points text)]}: the item each
+    definition posts to households on its red or black board. Points are the definition's
+    own (range items) or the item's; name and points are looked up in the village's rulebook
+    in force on ``on`` (a township template shows the code and its own points only)."""
+    found = {}
+    for d in definitions:
+        for board, code, points in (("red", d.red_item_code, d.red_points),
+                                    ("black", d.black_item_code, d.black_points)):
+            if not code:
+                continue
+            it = (services.item_by_code(region, code, on) if region.level == "village"
+                  else None)
+            if points is not None:
+                sign = -1 if it is not None and it.is_deduction else 1
+                text = fmt_points(sign * abs(points))
+            elif it is not None:
+                text = (fmt_points(it.points) if it.kind == "fixed" and it.points is not None
+                        else it.points_label)
+            else:
+                text = ""
+            found.setdefault(d.id, []).append((board, code, it.name if it else None, text))
+    return found
 
 
 @bp.route("/regions/<int:region_id>/boards")
@@ -40,8 +66,10 @@ def manage(region_id):
     if region.level == "village":
         templates = definitions_of([r.id for r in region.ancestors()])
     today = local_today()
+    definitions = definitions_of([region.id])
     return render_template(
-        "boards/manage.html", region=region, definitions=definitions_of([region.id]),
+        "boards/manage.html", region=region, definitions=definitions,
+        extras=extra_items(region, definitions, today),
         templates=templates, privacy=services.privacy_of(region.id),
         publications=publications_of(region.id) if region.level == "village" else [],
         current_label=lambda d: board_period(today, d.period_kind).label,
@@ -56,7 +84,8 @@ def _fill_choices(form, region):
     items = [("", _("（不另记分）"))]
     version = version_in_force(region, local_today()) if region.level == "village" else None
     for category in (version.categories if version else []):
-        items += [(it.code, f"{it.code} {it.name}") for it in category.items]
+        items += [(it.code, f"{it.code} {it.name}（{it.points_label}）")
+                  for it in category.items]
     form.red_item_code.choices = form.black_item_code.choices = items
 
 

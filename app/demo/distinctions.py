@@ -14,8 +14,7 @@ def load_distinctions(village, households, users, today: date) -> None:
     Flushes; the caller commits."""
     admin = users["villageadmin"]
     definition = boards.save_definition(village, {
-        "name": "月度红黑榜", "period_kind": "month", "red_top_n": 10,
-        "black_threshold": "0.01", "notice_days": 0})
+        "name": "月度红黑榜", "period_kind": "month", "red_top_n": 10, "notice_days": 0})
     last_month = month_period(month_period(today).start - timedelta(days=1))
     pub = boards.create_draft(definition, parse_period(last_month.label, "month"),
                               by_user=admin)

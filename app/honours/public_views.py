@@ -50,9 +50,11 @@ def index(token):
     household = _household(token)
     year = local_today().year
     honours = queries.village_honours(household.village_id, year, ("under_notice", "awarded"))
+    objected = {h.id for h in honours
+                if any(o.by_household_id == household.id for o in h.objections)}
     return render_template("honours/public_index.html", village=household.village,
                            honours=honours, year=year, token=token, mask=mask_name,
-                           today=local_today())
+                           today=local_today(), objected=objected)
 
 
 @bp.route("/h/<token>/honours/nominate", methods=["GET", "POST"])
@@ -101,6 +103,8 @@ def object_honour(token, honour_id):
         abort(404)
     form = ObjectionForm()
     error = None
+    if not form.is_submitted() and services.has_objected(honour, household):
+        error = _("您家已经对这项荣誉提出过异议，村委会会在授予前核实，请勿重复提交")
     if form.validate_on_submit():
         try:
             objection = services.object_to(honour, text=form.text.data,

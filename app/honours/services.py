@@ -138,11 +138,19 @@ def decline(honour: Honour, *, by_user, reason: str) -> Honour:
     return honour
 
 
+def has_objected(honour: Honour, household) -> bool:
+    """Whether ``household`` has already raised an objection to ``honour``."""
+    return db.session.execute(select(HonourObjection.id).where(
+        HonourObjection.honour_id == honour.id,
+        HonourObjection.by_household_id == household.id).limit(1)).first() is not None
+
+
 def object_to(honour: Honour, *, text: str, by_household=None,
               idempotency_key: str | None = None) -> HonourObjection:
     """Raise an objection to an honour under public notice (a repeated ``idempotency_key``
-    returns the first). Raises Refusal when it is not under notice or the text is blank or
-    over 500 characters."""
+    returns the first). Raises Refusal when it is not under notice, the text is blank or
+    over 500 characters, or ``by_household`` already objected to this honour (checked with
+    the honour's row locked, so two submissions at once make one objection)."""
     key = _key(idempotency_key)
     if key:
         first = db.session.execute(select(HonourObjection).where(
@@ -156,6 +164,11 @@ def object_to(honour: Honour, *, text: str, by_household=None,
         raise Refusal("text_required", N_("请写明异议的理由"))
     if len(text) > 500:
         raise Refusal("text_too_long", N_("异议理由不能超过 500 字"))
+    if by_household is not None:
+        db.session.refresh(honour, with_for_update=True)
+        if has_objected(honour, by_household):
+            raise Refusal("already_objected",
+                          N_("您家已经对这项荣誉提出过异议，村委会会在授予前核实，请勿重复提交"))
     objection = HonourObjection(honour_id=honour.id, text=text, idempotency_key=key,
                                 by_household_id=getattr(by_household, "id", None))
     db.session.add(objection)

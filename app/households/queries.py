@@ -71,3 +71,11 @@ def household_for_token(token: str):
         household = found[token] = db.session.execute(
             select(Household).where(Household.qr_token_hash == wanted)).scalar_one_or_none()
     return household if household is not None and household.status == "active" else None
+
+
+def closed_household_for_token(token: str):
+    """The household whose door-plate token is ``token`` when it is no longer active (moved
+    away or merged), else None: its plate gets a page saying so instead of a bare 404."""
+    household_for_token(token)
+    household = g.get("households_by_token", {}).get(token)
+    return household if household is not None and household.status != "active" else None

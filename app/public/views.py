@@ -6,7 +6,7 @@ entries (item, category, points, date): nothing else about anyone.
 from flask import Blueprint, abort, render_template
 from app.extensions import db
 from app.boards.queries import monthly_trend
-from app.households.queries import household_for_token
+from app.households.queries import closed_household_for_token, household_for_token
 from app.public.masking import mask_name
 from app.review import queries as review_q
 from app.rewards import queries as rewards_q
@@ -25,7 +25,10 @@ def household(token):
     reissued or closed tokens are 404, rate-limited and logged (app.security.qr_capability)."""
     household = household_for_token(token)
     if household is None:
-        abort(404)
+        closed = closed_household_for_token(token)
+        if closed is None:
+            abort(404)
+        return render_template("public/closed.html", village=closed.village), 410
     month = month_period(local_today())
     rank, out_of = ledger.rank_of(household)
     if confirm_due(household.village_id):

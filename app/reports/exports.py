@@ -29,11 +29,13 @@ def _sheet(wb, title: str, meta: list, header: list, rows: list):
     return ws
 
 
-def _meta(title: str, region, period_label: str | None) -> list:
+def _meta(title: str, region, period_label: str | None, as_of=None) -> list:
     made = to_local(datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M")
     rows = [[title], [_("地区"), region.name]]
     if period_label:
         rows.append([_("期间"), period_label])
+    if as_of is not None:   # figures of a roll-up snapshot (reports.snapshots)
+        rows.append([_("数据截至"), to_local(as_of).strftime("%Y-%m-%d %H:%M")])
     rows.append([_("导出时间"), made])
     return rows
 
@@ -49,7 +51,7 @@ def rollup_header() -> list:
     """Column titles of the roll-up's main table (page and workbook alike)."""
     return [_("单位"), _("户数"), _("参与户数"), _("参与率(%)"), _("加分"), _("扣分"), _("净积分"),
             _("户均积分"), _("积分中位数"), _("异议"), _("异议成立"), _("兑换次数"), _("兑换积分"),
-            _("兑换金额(元)"), _("上红榜户次"), _("上黑榜户次"), _("获荣誉"), _("星级户次")]
+            _("兑换金额(元，不含现金补差)"), _("上红榜户次"), _("上黑榜户次"), _("获荣誉"), _("星级户次")]
 
 
 def rollup_cells(row, name: str) -> list:
@@ -68,11 +70,12 @@ def row_name(row) -> str:
     return key.name
 
 
-def rollup_xlsx(r) -> bytes:
+def rollup_xlsx(r, as_of=None) -> bytes:
     """The roll-up ``r`` (queries.Rollup) as a workbook: summary, categories, monthly trend
-    and, above village level, villages ranked by participation."""
+    and, above village level, villages ranked by participation. ``as_of`` (UTC): when its
+    figures were computed, stated in each sheet's header."""
     wb = Workbook()
-    meta = _meta(_("积分制汇总"), r.region, r.period.label)
+    meta = _meta(_("积分制汇总"), r.region, r.period.label, as_of)
     rows = [rollup_cells(row, row_name(row)) for row in r.rows]
     rows.append(rollup_cells(r.total, _("合计")))
     _sheet(wb, _("汇总"), meta, rollup_header(), rows)

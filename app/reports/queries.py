@@ -24,7 +24,9 @@ figures (``reports.snapshots``). Definitions (confirmed entries only, ``deed_dat
 - redemptions: confirmed spend entries in P that no confirmed reversal cancels (a cancelled
   redemption does not count), count and points; their value in yuan is the sum of the yuan
   recorded on the redemption lines at the time (``RedemptionLine.yuan``: a later change of
-  an item's value does not change it; lines without a value add nothing).
+  an item's value does not change it; lines without a value add nothing) less the cash
+  top-up households paid (``Redemption.cash_yuan``): what was redeemed with points, as the
+  points supermarket report's 积分兑换金额.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field

@@ -93,7 +93,8 @@ def rollup_xlsx(region_id):
     """The roll-up as an Excel workbook, one sheet per table."""
     region = region_or_404(region_id, scope())
     period = _period()
-    data = exports.rollup_xlsx(snapshots.rollup(region, period).rollup)  # as on the page
+    snap = snapshots.rollup(region, period)   # the figures the page shows
+    data = exports.rollup_xlsx(snap.rollup, as_of=snap.as_of)
     return _xlsx(data, f"积分制汇总-{region.name}-{period.label}.xlsx")
 
 

@@ -118,7 +118,8 @@ def report(village_id: int, start: date, end: date, points_per_yuan=None) -> dic
 
     Returns {"by_day": [(date, count, points)], "by_month": [(\"YYYY-MM\", count, points)],
     "top": [(name, unit, quantity, points)] by quantity,
-    "by_group": [(villager group name, count, points)], "count": int, "points": Decimal,
+    "by_group": [(villager group name, count, points)] in the order of the village's groups
+    (sort_order, code), "count": int, "points": Decimal,
     "goods_yuan": Decimal (the yuan value of the goods redeemed, as recorded on the
     redemption lines at the time), "cash_yuan": Decimal (of that, the cash top-up the
     households paid, ``Redemption.cash_yuan``), "yuan": Decimal (the value redeemed with
@@ -151,7 +152,8 @@ def report(village_id: int, start: date, end: date, points_per_yuan=None) -> dic
         .join(Region, Region.id == Household.group_id)
         .where(Redemption.village_id == village_id, Redemption.status == "done",
                Redemption.day >= start, Redemption.day < end)
-        .group_by(Region.id, Region.name).order_by(Region.name)).all()
+        .group_by(Region.id, Region.name, Region.sort_order, Region.code)
+        .order_by(Region.sort_order, Region.code)).all()   # as regions.queries.children
     total = sum((Decimal(p) for _, p in rows), Decimal(0))
     rate = Decimal(points_per_yuan) if points_per_yuan else None
     yuan, missing = db.session.execute(

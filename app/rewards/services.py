@@ -335,7 +335,7 @@ def redeem(*, household, basket: dict, by_user, idempotency_key: str | None = No
             _move_stock(reward.id, stock_village(reward, household.village_id), -qty,
                         "redeem", by_user=by_user, redemption_id=redemption.id)
     db.session.flush()
-    summary.add_yuan(entry, value)  # the roll-ups' yuan (issue 10)
+    summary.add_yuan(entry, value - (pay.cash_yuan or 0))  # the roll-ups' yuan (issue 10)
     return redemption
 
 

@@ -211,8 +211,9 @@ class VillageMonth(db.Model):
     Kept with ``HouseholdMonth`` by ``scoring.summary.count``: ``points`` is the sum of the
     confirmed entries (reversals included; spends are negative), ``entries`` how many,
     ``standing`` how many score or spend entries no confirmed reversal cancels (for spends:
-    the redemptions that stand), ``yuan`` (spend rows only) the yuan of the lines of the
-    redemptions that stand, kept by ``rewards.services`` through ``summary.add_yuan``.
+    the redemptions that stand), ``yuan`` (spend rows only) the yuan those redemptions were
+    worth less the cash top-ups paid (what was redeemed with points), kept by
+    ``rewards.services`` through ``summary.add_yuan``.
     """
 
     __tablename__ = "village_month"

@@ -7,8 +7,9 @@ page and roll-ups read instead of summing the ledger on every page view.
 One writer: ``services`` calls ``count`` whenever an entry enters or leaves the confirmed
 status, in the same transaction and under the same village chain lock as the balances, so no
 two writers ever race on a row (UPDATE-then-INSERT). The one other change is the yuan of a
-redemption's lines, added by ``rewards.services.redeem`` through ``add_yuan`` once the lines
-exist and taken out again by ``count`` when the spend is reversed. ``rebuild`` recomputes
+redemption's lines less its cash top-up, added by ``rewards.services.redeem`` through
+``add_yuan`` once the lines exist and taken out again by ``count`` when the spend is
+reversed. ``rebuild`` recomputes
 both tables from the ledger (for a migration or a repair) and ``faults`` proves they equal it.
 """
 from datetime import date
@@ -81,19 +82,28 @@ def _village_key(entry: LedgerEntry) -> dict:
 
 
 def redemption_yuan(spend_entry_id: int) -> Decimal:
-    """The yuan of the lines of the redemption paid by spend entry ``spend_entry_id``
-    (0 when none, or when its lines have no value)."""
-    from app.rewards.models import Redemption, RedemptionLine
-    total = db.session.execute(
-        select(func.coalesce(func.sum(RedemptionLine.yuan), 0))
-        .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
-        .where(Redemption.entry_id == spend_entry_id)).scalar_one()
+    """The yuan redeemed with points by the redemption paid by spend entry
+    ``spend_entry_id``: the yuan of its lines less the cash top-up the household paid
+    (``Redemption.cash_yuan``; the points supermarket report's 积分兑换金额); 0 when none."""
+    total = db.session.execute(select(_points_yuan(spend_entry_id))).scalar_one()
     return Decimal(total).quantize(CENT)
 
 
+def _points_yuan(spend_entry_id):
+    """SQL: the yuan of the lines of the redemption paid by spend entry ``spend_entry_id``
+    (a value or a column) less its cash top-up."""
+    from app.rewards.models import Redemption, RedemptionLine
+    lines = (select(func.coalesce(func.sum(RedemptionLine.yuan), 0))
+             .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
+             .where(Redemption.entry_id == spend_entry_id).scalar_subquery())
+    cash = (select(func.coalesce(func.sum(Redemption.cash_yuan), 0))
+            .where(Redemption.entry_id == spend_entry_id).scalar_subquery())
+    return lines - cash
+
+
 def add_yuan(spend: LedgerEntry, yuan: Decimal) -> None:
-    """Add ``yuan`` (the value of a redemption's lines, Decimal yuan) to the village row of
-    the confirmed ``spend`` entry that paid for it."""
+    """Add ``yuan`` (what a redemption's lines are worth less its cash top-up, Decimal yuan:
+    ``redemption_yuan``) to the village row of the confirmed ``spend`` entry that paid it."""
     if yuan:
         _upsert(VillageMonth, _village_key(spend),
                 {"points": Decimal(0), "entries": 0, "standing": 0, "yuan": yuan})
@@ -185,14 +195,11 @@ def ledger_sums(key, *conditions, joins=()):
     of the village: a SELECT of (k: the key, period, category_name, direction, points, entries,
     standing, yuan) over confirmed entries meeting ``conditions``; ``joins`` are
     (target, onclause) pairs the key or conditions need (e.g. the household)."""
-    from app.rewards.models import Redemption, RedemptionLine
     original, reversal = aliased(LedgerEntry), aliased(LedgerEntry)
     stands = ~select(reversal.id).where(reversal.reverses_id == LedgerEntry.id,
                                         reversal.status == "confirmed").exists()
-    yuan = (select(func.coalesce(func.sum(RedemptionLine.yuan), 0))
-            .join(Redemption, Redemption.id == RedemptionLine.redemption_id)
-            .where(Redemption.entry_id == LedgerEntry.id).scalar_subquery())
-    entry_yuan = case((LedgerEntry.kind == "spend", case((stands, yuan), else_=0)),
+    entry_yuan = case((LedgerEntry.kind == "spend",
+                       case((stands, _points_yuan(LedgerEntry.id)), else_=0)),
                       else_=literal(0))
     stmt = select(key.label("k"), LedgerEntry.period, LedgerEntry.category_name,
                   LedgerEntry.direction, func.sum(LedgerEntry.points).label("points"),

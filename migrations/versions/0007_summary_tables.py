@@ -66,6 +66,8 @@ def upgrade():
                    THEN (SELECT COALESCE(SUM(l.yuan), 0) FROM redemption_line l
                          JOIN redemption d ON d.id = l.redemption_id
                          WHERE d.entry_id = e.id)
+                        - (SELECT COALESCE(SUM(d.cash_yuan), 0) FROM redemption d
+                           WHERE d.entry_id = e.id)
                    ELSE 0 END)
         FROM ledger_entry e LEFT JOIN ledger_entry o ON o.id = e.reverses_id
         WHERE e.status = 'confirmed'

@@ -43,7 +43,9 @@
       var p = text(pts);
       var amount = p.replace(/^[+\-−]/, "");
       var day = text(when).split("·")[0].trim();
-      said.push(day + comma + text(what) + comma + (/^[\-−]/.test(p) ? t("minus", amount) : t("plus", amount)));
+      var status = li.querySelector(".badge");  // not yet counted: under notice, held, ...
+      said.push(day + comma + text(what) + comma + (/^[\-−]/.test(p) ? t("minus", amount) : t("plus", amount)) +
+                (status ? comma + text(status) : ""));
     });
     if (said.length) { parts.push(t("recent") + colon + said.join(semi)); }
     return parts.join(stop) + stop;
