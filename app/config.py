@@ -89,6 +89,11 @@ def load_config(app, overrides=None):
         # Rate limits (Flask-Limiter): Redis when RATELIMIT_STORAGE_URI is set (needed with
         # several app processes), memory otherwise. Limits are per client address.
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Redis down: count in each process's memory until it is back, rather than fail.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_STRATEGY="moving-window",
+        RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX="points",
         # Roll-up snapshots (app.reports.snapshots): served while younger than
         # ROLLUP_MAX_AGE seconds (0: computed on every request). Kept in Redis when
         # CACHE_REDIS_URL is set (shared by every app process), else in each process.
@@ -97,11 +102,6 @@ def load_config(app, overrides=None):
         CACHE_REDIS_URL=os.environ.get("CACHE_REDIS_URL"),
         CACHE_KEY_PREFIX="points:",
         CACHE_DEFAULT_TIMEOUT=300,
-        # Redis down: count in each process's memory until it is back, rather than fail.
-        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
-        RATELIMIT_STRATEGY="moving-window",
-        RATELIMIT_HEADERS_ENABLED=True,
-        RATELIMIT_KEY_PREFIX="points",
         RATELIMIT_LOGIN=os.environ.get("RATELIMIT_LOGIN", "20 per minute;300 per day"),
         RATELIMIT_QR=os.environ.get("RATELIMIT_QR", "60 per minute"),
         RATELIMIT_QR_MISS=os.environ.get("RATELIMIT_QR_MISS", "10 per 10 minutes"),

@@ -177,3 +177,15 @@ def test_the_excel_export_states_when_its_figures_were_computed(app, world, logi
     rows = [[c.value for c in r] for r in load_workbook(io.BytesIO(data)).worksheets[0].rows]
     stamp = next(r[1] for r in rows if r and r[0] == "数据截至")
     assert stamp == to_local(snap.as_of).strftime("%Y-%m-%d %H:%M")
+
+
+def test_a_cache_that_cannot_be_reached_only_means_computing(app, world, login, monkeypatch):
+    from app.extensions import cache
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+    monkeypatch.setitem(app.config, "ROLLUP_MAX_AGE", 300)
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    resp = login("county").get(f"/rollups/{world['county_a'].id}?period=2026")
+    assert resp.status_code == 200 and "立即重新计算" not in resp.get_data(as_text=True)

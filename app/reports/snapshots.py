@@ -76,10 +76,22 @@ def rollup(region: Region, period: Period, *, fresh: bool = False) -> Snapshot:
     max_age = int(current_app.config.get("ROLLUP_MAX_AGE", 0))
     key, now = _key(region, period), utcnow()
     if max_age > 0 and not fresh:
-        found = cache.get(key)
+        found = _cached(key)
         if found is not None and now - found["as_of"] < timedelta(seconds=max_age):
             return Snapshot(_attach(found["figures"], region, period), found["as_of"], True)
     r = queries.rollup(region, period)
     if max_age > 0:
-        cache.set(key, {"as_of": now, "figures": _detach(r)}, timeout=max_age)
+        try:
+            cache.set(key, {"as_of": now, "figures": _detach(r)}, timeout=max_age)
+        except Exception:   # noqa: BLE001  the cache is an optimisation: Redis down is fine
+            current_app.logger.warning("rollup_snapshot_not_kept", exc_info=True)
     return Snapshot(r, now, False)
+
+
+def _cached(key: str):
+    """The snapshot kept under ``key``, or None (also when the cache cannot be reached)."""
+    try:
+        return cache.get(key)
+    except Exception:   # noqa: BLE001  Redis down: compute instead
+        current_app.logger.warning("rollup_snapshot_unreadable", exc_info=True)
+        return None
