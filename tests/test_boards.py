@@ -1,6 +1,6 @@
 """Boards (issue 5): definitions drawn from ``standings``, the publication flow, frozen
 snapshots, corrections, black-board households until corrected, veto, the township board."""
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -205,8 +205,11 @@ def test_publishing_waits_for_the_notice_period(world):
     services.advance(pub, by_user=vadmin)
     services.advance(pub, by_user=vadmin)
     assert pub.status == "under_notice" and (pub.notice_until - pub.notice_from).days == 3
-    with pytest.raises(Refusal):
+    # three days of notice: the first day, the next and the last, counted as honours count
+    assert pub.notice_last_day == pub.notice_from + timedelta(days=2)
+    with pytest.raises(Refusal) as err:
         services.advance(pub, by_user=vadmin)
+    assert str(pub.notice_last_day) in str(err.value) and "次日起" in str(err.value)
     assert pub.status == "under_notice"
     with pytest.raises(Refusal):                         # a period that has not started
         services.create_draft(pub.definition, next_period(NOV, "month").__class__(

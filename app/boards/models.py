@@ -5,6 +5,8 @@ the board showed into its own rows (``BoardLine``) so later reversals never chan
 correction is a new publication of the same definition and period that supersedes the old
 one and lists what changed (``BoardChange``).
 """
+from datetime import timedelta
+
 from flask_babel import lazy_gettext as _l
 
 from app.accounts.models import utcnow
@@ -95,6 +97,16 @@ class BoardPublication(db.Model):
     supersedes = db.relationship("BoardPublication", remote_side=[id])
     lines = db.relationship("BoardLine", order_by="BoardLine.id", lazy="selectin")
     changes = db.relationship("BoardChange", order_by="BoardChange.id", lazy="selectin")
+
+    @property
+    def notice_last_day(self):
+        """The last local day of the public notice, inclusive (the day before
+        ``notice_until``, from which the board may be published; as honours and entries
+        count it); None without a notice. The publication page, the public page and the
+        poster all show this day."""
+        if not (self.notice_from and self.notice_until and self.notice_days):
+            return None
+        return self.notice_until - timedelta(days=1)
 
     def on(self, board: str) -> list:
         """Lines of ``board`` ("red", "black" or "uncorrected") in rank order."""

@@ -295,8 +295,8 @@ def advance(pub: BoardPublication, *, by_user) -> BoardPublication:
         pub.notice_until = today + timedelta(days=pub.notice_days)
     else:
         if pub.notice_until is not None and today < pub.notice_until:
-            raise Refusal("notice_running", N_("公示期到 %(d)s 才结束，届时才能发布"),
-                          d=str(pub.notice_until))
+            raise Refusal("notice_running", N_("公示期 %(d)s 期满，次日起才能发布"),
+                          d=str(pub.notice_last_day))
         pub.published_on, pub.published_at = today, utcnow()
         pub.published_by_id = by_user.id if by_user else None
         if pub.supersedes is not None:
