@@ -7,7 +7,9 @@ per row. For whole months the statements read the summary tables kept in the pos
 transaction (``scoring.summary``: a household's year or months, a village's months by
 category), never the ledger; other periods sum the ledger with the same definitions
 (tests/test_summary_rollups.py proves both agree). The roll-up pages show a snapshot of these
-figures (``reports.snapshots``). Definitions (confirmed entries only, ``deed_date`` in P's half-open local-date interval):
+figures (``reports.snapshots``).
+
+Definitions (confirmed entries only, ``deed_date`` in P's half-open local-date interval):
 
 - households: households active at some time in P (active now, or left ``active`` at or after
   P's start: a household that moved away mid-year still counts for that year);
