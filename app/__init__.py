@@ -111,6 +111,7 @@ def _register_template_helpers(app):
 
     app.jinja_env.filters["points"] = fmt_points
     app.jinja_env.filters["local_time"] = lambda ts: to_local(ts).strftime("%Y-%m-%d %H:%M")
+    app.jinja_env.filters["month_short"] = _month_short
 
     @app.context_processor
     def _globals():
@@ -118,6 +119,15 @@ def _register_template_helpers(app):
         locale = get_locale()
         return {"current_user": current_user,
                 "html_lang": "en" if locale and locale.language == "en" else "zh-CN"}
+
+
+def _month_short(month) -> str:
+    """Month number 1-12 (int or "MM", or a "YYYY-MM" label) as the locale writes it short:
+    "11月" in Chinese, "Nov" in English (Babel's CLDR names)."""
+    from babel.dates import get_month_names
+    from flask_babel import get_locale
+    number = int(str(month)[-2:])
+    return get_month_names("abbreviated", locale=get_locale() or "zh_CN")[number]
 
 
 def _upload_limit_text(app) -> str:

@@ -92,3 +92,24 @@ def test_twelve_months_fit_a_phone_without_scripts(app, world, live_server):
             assert len(rows) == 3          # 4 months a row
         finally:
             browser.close()
+
+
+def test_months_are_written_in_the_page_language(app, world, login):
+    """The 12-month grid (and the chart's axis, from the same data) and the roll-up's month
+    buttons: "11月" in Chinese, "Nov" in English, never "Month 11"."""
+    from babel.dates import get_month_names
+
+    from app.households.qr import public_url
+    from app.scoring.periods import local_today
+    month = local_today().month
+    with app.test_request_context():
+        url = public_url(world["hh"]["a1"]).replace("http://jf.test", "")
+    client = app.test_client()
+    zh = client.get(url + "?lang=zh_CN").get_data(as_text=True)
+    en = client.get(url + "?lang=en").get_data(as_text=True)
+    assert f"<dt>{month}月</dt>" in zh
+    assert f"<dt>{get_month_names('abbreviated', locale='en')[month]}</dt>" in en
+    assert "&#34;months&#34;: [" in en or '"months": [' in en
+    rollup = login("county").get(f"/rollups/{world['county_a'].id}?lang=en")
+    html = rollup.get_data(as_text=True)
+    assert ">Mar</a>" in html and "Month 3" not in html

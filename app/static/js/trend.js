@@ -10,6 +10,8 @@
     var spec;
     try { spec = JSON.parse(el.getAttribute("data-trend")); } catch (e) { return; }
     var suffix = document.documentElement.lang === "en" ? "" : "\u6708";  /* 月 */
+    var names = {};  /* "YYYY-MM" -> the month as the page's language writes it */
+    (spec.months || []).forEach(function (m, i) { names[spec.labels[i]] = m; });
     box.classList.add("has-chart");
     var chart = window.echarts.init(el, null, { renderer: "svg" });
     chart.setOption({
@@ -19,7 +21,7 @@
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: spec.labels,
                axisLabel: { interval: 0, fontSize: 11,
-                            formatter: function (v) { return Number(v.slice(5)) + suffix; } } },
+                            formatter: function (v) { return names[v] || Number(v.slice(5)) + suffix; } } },
       yAxis: { type: "value", axisLabel: { fontSize: 12 } },
       series: [{ type: "bar", name: spec.name, data: spec.values.map(Number), barMaxWidth: 18,
                  itemStyle: { color: function (p) { return p.value < 0 ? "#146c43" : "#b02a37"; } } }]
