@@ -68,8 +68,11 @@ def household_for_token(token: str):
     found, wanted = g.setdefault("households_by_token", {}), token_hash(token)
     household = found.get(token)
     if household is None or household.qr_token_hash != wanted:  # not asked yet, or reissued
+        # with what every door-plate page shows of it (its village, group and balance)
         household = found[token] = db.session.execute(
-            select(Household).where(Household.qr_token_hash == wanted)).scalar_one_or_none()
+            select(Household).where(Household.qr_token_hash == wanted)
+            .options(joinedload(Household.village), joinedload(Household.group),
+                     joinedload(Household.balance))).scalar_one_or_none()
     return household if household is not None and household.status == "active" else None
 
 

@@ -141,10 +141,9 @@ def rank_of(household, period: Period | None = None):
         return None, len(table)
     reached = HouseholdBalance.reached_at
     epoch = literal(_EPOCH, reached.type)
-    mine = db.session.execute(
-        select(func.coalesce(HouseholdBalance.earned_score, 0),
-               func.coalesce(reached, epoch))
-        .where(HouseholdBalance.household_id == household.id)).first() or (0, _EPOCH)
+    balance = household.balance           # often loaded with the household already
+    mine = ((balance.earned_score or 0, _aware(balance.reached_at)) if balance is not None
+            else (0, _EPOCH))
     points = func.coalesce(HouseholdBalance.earned_score, 0)
     at = func.coalesce(reached, epoch)
     mine_at = literal(mine[1], reached.type)
