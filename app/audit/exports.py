@@ -14,7 +14,7 @@ import csv
 import io
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -96,18 +96,12 @@ def _record(entry, flags: list) -> dict:
     return {
         "id": entry.id, "village_code": village.code, "village": village.name,
         "group": h.group.name, "house": h.house_number, "head": h.head_name,
-        "kind": label(KIND_LABELS, entry.kind), "item_code": entry.item_code,
-        "item": entry.item_name,
-        "category": entry.category_name, "unit_points": Decimal(entry.unit_points),
-        "quantity": entry.quantity, "points": Decimal(entry.points),
-        "deed_date": entry.deed_date, "period": entry.period,
+        "kind": label(KIND_LABELS, entry.kind),
         "status": label(STATUS_LABELS, entry.status),
         "scorer": entry.recorded_by.display_name if entry.recorded_by else "",
-        "recorded_at": to_local(entry.recorded_at).replace(tzinfo=None, microsecond=0),
-        "reverses": entry.reverses_id, "note": entry.note or "", "reason": entry.reason or "",
-        "evidence": entry.evidence.sha256 if entry.evidence_id and entry.evidence else "",
         "seq": entry.seq, "hash": entry.hash,
         "flags": "；".join(f.label for f in flags),
+        **_content(entry),
     }
 
 
@@ -236,11 +230,41 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(frozen=True)
 class ExportProof:
-    """What an export claims: ``heads`` [(village id, seq, hash)] and ``entries``
-    [(entry id, seq, hash)], read back by ``read_export``."""
+    """What an export claims: ``heads`` [(village id, seq, hash)], ``entries``
+    [(entry id, seq, hash)] and ``contents`` {entry id: {column key: cell}} of the columns
+    that never change once an entry is written (``FIXED``), read back by ``read_export``."""
 
     heads: list
     entries: list
+    contents: dict = field(default_factory=dict)
+
+
+# The exported columns of an entry's own content: written once, never edited (a mistake is
+# reversed by a new entry), so an export's cells must still equal them. Status, flags and
+# the household's current names may change after an export and are not compared.
+FIXED = ("item_code", "item", "category", "unit_points", "quantity", "points", "deed_date",
+         "period", "recorded_at", "reverses", "note", "reason", "evidence")
+_NUMBERS = ("unit_points", "quantity", "points", "reverses")
+
+
+def _canon(key: str, value, exported: bool) -> str:
+    """A cell of column ``key`` as comparable text, whether read from an export (CSV text
+    or typed xlsx cells) or taken from the entry now (``_record``)."""
+    if value is None or value == "":
+        return ""
+    if key in _NUMBERS:
+        try:
+            number = Decimal(str(value).strip()).normalize()
+        except ArithmeticError:
+            return str(value).strip()
+        return "0" if number == 0 else format(number, "f")
+    if key == "deed_date":
+        return value.date().isoformat() if isinstance(value, datetime) else (
+            value.isoformat() if hasattr(value, "isoformat") else str(value).strip()[:10])
+    if key == "recorded_at" and isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    text = str(value) if exported else str(neutralise(str(value)))
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()   # as files keep lines
 
 
 def _head_row(values) -> tuple | None:
@@ -279,11 +303,13 @@ def read_export(data: bytes) -> ExportProof:
             raise ValueError("not an audit export CSV")
         meta, table = rows[:blank], rows[blank + 2:]
     heads = [h for h in (_head_row(r) for r in meta) if h]
-    entries = []
+    entries, contents = [], {}
     for r in table:
         if len(r) >= width and str(r[at["id"]]).strip().isdigit():
-            entries.append((int(r[at["id"]]), int(r[at["seq"]]), str(r[at["hash"]])))
-    return ExportProof(heads=heads, entries=entries)
+            ident = int(r[at["id"]])
+            entries.append((ident, int(r[at["seq"]]), str(r[at["hash"]])))
+            contents[ident] = {k: r[keys.index(k)] for k in FIXED}
+    return ExportProof(heads=heads, entries=entries, contents=contents)
 
 
 def check_export(proof: ExportProof) -> list:
@@ -319,4 +345,37 @@ def check_export(proof: ExportProof) -> list:
         if now.get(ident) != (seq, hash_):
             problems.append(f"ledger_entry#{ident}: exported as seq {seq} {hash_}, "
                             f"now {now.get(ident)}")
+    return problems + _content_problems(proof)
+
+
+def _content_problems(proof: ExportProof) -> list:
+    """Problems where an exported row's own content (``FIXED`` columns) differs from the
+    entry it names: an edited cell of the file (the entry itself cannot change)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
+    from app.scoring.models import LedgerEntry
+    problems, ids = [], sorted(proof.contents)
+    for start in range(0, len(ids), 500):
+        entries = db.session.execute(
+            select(LedgerEntry).where(LedgerEntry.id.in_(ids[start:start + 500]))
+            .options(joinedload(LedgerEntry.evidence))).scalars().all()
+        for entry in entries:
+            now = _content(entry)
+            for key, cell in proof.contents[entry.id].items():
+                if _canon(key, cell, True) != _canon(key, now[key], False):
+                    problems.append(f"ledger_entry#{entry.id}: column {key} exported as "
+                                    f"{cell!r}, the ledger says {now[key]!r}")
     return problems
+
+
+def _content(entry) -> dict:
+    """The ``FIXED`` cells of ``entry`` as ``_record`` exports them."""
+    return {"item_code": entry.item_code, "item": entry.item_name,
+            "category": entry.category_name, "unit_points": Decimal(entry.unit_points),
+            "quantity": entry.quantity, "points": Decimal(entry.points),
+            "deed_date": entry.deed_date, "period": entry.period,
+            "recorded_at": to_local(entry.recorded_at).replace(tzinfo=None, microsecond=0),
+            "reverses": entry.reverses_id, "note": entry.note or "",
+            "reason": entry.reason or "",
+            "evidence": entry.evidence.sha256 if entry.evidence_id and entry.evidence else ""}

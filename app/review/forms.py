@@ -34,8 +34,13 @@ class ResolveForm(FlaskForm):
         DataRequired(_l("请填写处理理由")), Length(max=500)])
 
 
+def _item_or_none(value):
+    """An item id from the select, or None for its empty first choice ("请选择…")."""
+    return None if value in ("", None) else int(value)
+
+
 class SelfReportForm(FlaskForm):
-    item_id = SelectField(_l("做了哪一件好事"), coerce=int,
+    item_id = SelectField(_l("做了哪一件好事"), coerce=_item_or_none,
                           validators=[InputRequired(_l("请选择一项"))])
     deed_date = DateField(_l("哪一天"), validators=[DataRequired(_l("请填写日期"))])
     description = TextAreaField(_l("简单说明"), validators=[

@@ -53,11 +53,14 @@ def object_entry(token, entry_id):
         abort(404)
     form = ObjectionForm()
     error = None
-    if request.method == "GET":  # once per household and entry: no form for a second one
-        try:
-            services.check_no_objection_yet(entry, by_household=household)
-        except Refusal as exc:
-            form, error = None, refusal_text(exc)
+    if request.method == "GET":  # say at once why there is no form (the POST still refuses)
+        if entry.status not in ("under_notice", "held"):
+            form, error = None, _("该记录不在公示期内，不能提出异议")
+        else:   # once per household and entry: no form for a second one
+            try:
+                services.check_no_objection_yet(entry, by_household=household)
+            except Refusal as exc:
+                form, error = None, refusal_text(exc)
     if form is not None and form.validate_on_submit():
         try:
             services.raise_objection(entry, text=form.text.data, by_household=household,
@@ -69,7 +72,7 @@ def object_entry(token, entry_id):
         except Refusal as exc:
             db.session.rollback()
             error = photo_or_form_error(exc, form.photo)
-            if exc.code == "already_objected":
+            if exc.code in ("already_objected", "not_under_notice"):
                 form = None
     return render_template("review/object.html", entry=entry, form=form, error=error,
                            token=token, masked=mask_name(entry.household.head_name),
@@ -87,9 +90,9 @@ def report(token):
         form.deed_date.data = local_today()
     version = with_items(version_in_force(household.village, local_today()))
     items = [i for c in (version.categories if version else []) for i in c.items
-             if not i.is_deduction]
-    form.item_id.choices = [SelectChoice(i.id, f"{i.category.name} · {i.name}（{i.points_label}）")
-                            for i in items]
+             if not i.is_deduction and i.kind != "scorecard"]   # inspections: cadres only
+    form.item_id.choices = [SelectChoice("", _("请选择…"))] + [
+        SelectChoice(i.id, f"{i.category.name} · {i.name}（{i.points_label}）") for i in items]
     error = None
     if form.validate_on_submit():
         try:

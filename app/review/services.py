@@ -273,7 +273,7 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
         return first
     description, item = check_declaration(household.village, item_id, deed_date, description,
                                           N_("请简单写明做了什么好事"))
-    if item is None or item.is_deduction:
+    if item is None or item.is_deduction or item.kind == "scorecard":   # inspections: cadres
         raise Refusal("item_not_in_force", N_("请选择细则中的一个加分项"))
     from app.rules.uses import accepted_channels, check_channel  # row 22
     check_channel(item.name, accepted_channels(item.params), "self")

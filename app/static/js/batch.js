@@ -6,7 +6,8 @@
    every row not yet posted in one request (outbox.js's sync endpoint) with a key per row made
    here, so a resubmit posts nothing twice. Posted rows lock; refused rows turn red with the
    reason and stay editable for a resubmit. Without a network the rows go to the outbox
-   (IndexedDB) and are sent when it returns. */
+   (IndexedDB), with their marks per check (shown again after a reload), and are sent when
+   it returns; the outbox's "outbox:posted" / "outbox:refused" events update their rows. */
 (function () {
   "use strict";
   var form = document.getElementById("batch");
@@ -51,13 +52,21 @@
   form.addEventListener("click", function (ev) {
     var cell = ev.target.closest(".check-cell");
     if (!cell || cell.disabled) { return; }
-    var p = (parseInt(cell.getAttribute("data-problems"), 10) + 1) % 3;
+    paint(cell, (parseInt(cell.getAttribute("data-problems"), 10) + 1) % 3);
+    rescore(cell.closest("tr"));
+  });
+
+  function paint(cell, p) {
     cell.setAttribute("data-problems", String(p));
     cell.setAttribute("aria-pressed", p ? "true" : "false");
     cell.textContent = p === 0 ? "✓" : (p === 1 ? "✗" : "✗✗");
     cell.classList.toggle("check-fail", p > 0);
-    rescore(cell.closest("tr"));
-  });
+  }
+  function checksOf(tr) {
+    return Array.prototype.map.call(tr.querySelectorAll(".check-cell"), function (b) {
+      return parseInt(b.getAttribute("data-problems"), 10) || 0;
+    });
+  }
 
   function lock(tr, text, cls) {
     tr.setAttribute("data-done", "1");
@@ -67,6 +76,13 @@
     tr.querySelector("[data-result]").textContent = text;
   }
 
+  function unlock(tr) {
+    tr.removeAttribute("data-done");
+    tr.classList.remove("table-warning", "table-danger");
+    tr.querySelectorAll(".check-cell").forEach(function (b) { b.disabled = false; });
+    tr.querySelector("[data-result]").textContent = "";
+  }
+
   function pending() {
     return rows.filter(function (tr) { return tr.getAttribute("data-done") !== "1"; });
   }
@@ -74,6 +90,7 @@
   function rowData(tr, day) {
     return { key: tr.getAttribute("data-key"), household_id: tr.getAttribute("data-household"),
              item_id: form.getAttribute("data-item"), deed_date: day, problems: problemsOf(tr),
+             checks: checksOf(tr),  // the marks per check, shown again after a reload
              label: tr.getAttribute("data-label"), item_name: form.getAttribute("data-item-name") };
   }
 
@@ -106,7 +123,8 @@
   }
 
   // Rows already waiting in this device's outbox (captured offline, then the page was
-  // reloaded) are shown as queued, so they are not captured twice under new keys.
+  // reloaded) are shown as queued, with the marks captured per check, so they are not
+  // captured twice under new keys. The row takes the entry's key, to follow its upload.
   window.JFOutbox.all().then(function (entries) {
     var day = form.querySelector("[name=deed_date]").value;
     entries.forEach(function (e) {
@@ -114,7 +132,14 @@
       rows.forEach(function (tr) {
         if (tr.getAttribute("data-household") === String(e.household_id) &&
             tr.getAttribute("data-done") !== "1") {
-          lock(tr, t("queued"), "table-warning");
+          tr.setAttribute("data-key", e.key);
+          if (Array.isArray(e.checks)) {
+            tr.querySelectorAll(".check-cell").forEach(function (b, i) {
+              paint(b, Math.min(2, Math.max(0, parseInt(e.checks[i], 10) || 0)));
+            });
+          }
+          lock(tr, e.state === "refused" ? e.message : t("queued"),
+               e.state === "refused" ? "table-danger" : "table-warning");
           var problems = parseInt(e.problems, 10) || 0;
           tr.querySelector("[data-score]").textContent = showCents(Math.max(0, maxC - perC * problems));
         }
@@ -122,6 +147,51 @@
     });
     refreshSubmit();
   });
+
+  function rowOfKey(key) {
+    for (var i = 0; i < rows.length; i++) {
+      if (rows[i].getAttribute("data-key") === key) { return rows[i]; }
+    }
+    return null;
+  }
+  function queuedLeft() {
+    return rows.some(function (tr) { return tr.classList.contains("table-warning"); });
+  }
+  function backOnline() {
+    if (statusEl.textContent === box.getAttribute("data-t-offline")) { statusEl.textContent = ""; }
+  }
+
+  // The outbox sent a queued row: show it as posted (as a reload would), or, when the cadre
+  // moved the entry to another item or date before it posted, free the row for today.
+  document.addEventListener("outbox:posted", function (ev) {
+    var e = ev.detail.entry, r = ev.detail.result;
+    var tr = rowOfKey(e.key);
+    if (!tr) { return; }
+    var day = form.querySelector("[name=deed_date]").value;
+    if (String(e.item_id) === form.getAttribute("data-item") && e.deed_date === day) {
+      lock(tr, t("posted") + " " + showCents(cents(r.points)), "table-success");
+      tr.classList.remove("table-warning");
+      tr.querySelector("[data-score]").textContent = showCents(cents(r.points));
+    } else {
+      unlock(tr);
+      rescore(tr);
+    }
+    backOnline();
+    if (!queuedLeft() && !statusEl.textContent) {
+      statusEl.textContent = t("all").replace("{ok}", rows.length - pending().length);
+    }
+    refreshSubmit();
+  });
+  // A queued row the server refused: its reason, as in the outbox list (fixed there).
+  document.addEventListener("outbox:refused", function (ev) {
+    var tr = rowOfKey(ev.detail.entry.key);
+    if (!tr) { return; }
+    tr.classList.remove("table-warning");
+    tr.classList.add("table-danger");
+    tr.querySelector("[data-result]").textContent = ev.detail.result.message;
+    backOnline();
+  });
+  window.addEventListener("online", backOnline);
 
   function refreshSubmit() { submit.disabled = pending().length === 0; }
 

@@ -9,6 +9,8 @@
    entry the server refuses (household moved, item retired, cap reached...) stays on the
    device, listed with its Chinese reason, until the cadre fixes its item or date and sends it
    again, or drops it. Nothing is deleted without a "posted" answer or the cadre's drop.
+   Each answer is told to the page as an "outbox:posted" / "outbox:refused" event
+   (detail {entry, result}), so a page showing the entry as waiting can update it.
    Also registers the service worker (/sw.js). Exposes window.JFOutbox = {add, sync, all}. */
 (function () {
   "use strict";
@@ -155,6 +157,11 @@
     return res.json();
   }
 
+  /* Tell the page (batch.js) what became of a sent entry: ``detail`` is {entry, result}. */
+  function tell(name, entry, result) {
+    document.dispatchEvent(new CustomEvent(name, { detail: { entry: entry, result: result } }));
+  }
+
   function sendTo(url, entries) {
     return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(jsonOrNull).then(function (info) {
@@ -178,10 +185,13 @@
             return p.then(function () {
               var e = byKey[r.key];
               if (!e) { return null; }
-              if (r.status === "posted") { posted += 1; return remove(r.key); }
+              if (r.status === "posted") {
+                posted += 1;
+                return remove(r.key).then(function () { tell("outbox:posted", e, r); });
+              }
               e.state = "refused";
               e.message = r.message;
-              return put(e);
+              return put(e).then(function () { tell("outbox:refused", e, r); });
             });
           }, Promise.resolve()).then(function () { return posted; });
         });
@@ -210,7 +220,10 @@
   }
 
   box.querySelector("[data-outbox-sync]").addEventListener("click", sync);
-  window.addEventListener("online", sync);
+  window.addEventListener("online", function () {
+    if (statusEl.textContent === t("offline")) { say(""); }  // the network is back
+    sync();
+  });
   window.addEventListener("offline", function () { say(t("offline")); });
   setInterval(function () { if (navigator.onLine !== false) { sync(); } }, 20000);
   render().then(sync);
