@@ -315,8 +315,10 @@ def read_export(data: bytes) -> ExportProof:
 def check_export(proof: ExportProof) -> list:
     """Problems (texts) found comparing an export's claims with the database now: each
     village's hash chain must verify (``scoring.checks.chain_faults``) and still pass through
-    the exported head (the row at that seq has that hash), and every exported entry must
-    still have its seq and hash. An empty list means the exported rows are unchanged."""
+    the exported head (the row at that seq has that hash), every exported entry must still
+    have its seq and hash, and each row's own content (``FIXED`` columns: item, points,
+    dates, note, ...) must equal its entry's. An empty list means the exported rows are
+    unchanged."""
     from sqlalchemy import select
 
     from app.scoring.checks import chain_faults
