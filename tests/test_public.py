@@ -14,6 +14,7 @@ def test_mask_name():
     assert mask_name("张小三") == "张*三"
     assert mask_name("欧阳小明") == "欧**明"
     assert mask_name("𠮷") == "𠮷" and mask_name("") == ""
+    assert mask_name("阿不都热合曼·买买提江") == "阿***江"     # at most three stars
 
 
 def _url(app, household):

@@ -113,3 +113,43 @@ def test_months_are_written_in_the_page_language(app, world, login):
     rollup = login("county").get(f"/rollups/{world['county_a'].id}?lang=en")
     html = rollup.get_data(as_text=True)
     assert ">Mar</a>" in html and "Month 3" not in html
+
+
+LONG = "阿不都热合曼·买买提江阿不都热合曼·买买提江阿不都热合曼·买买提江"
+
+
+@pytest.mark.browser
+def test_a_very_long_head_name_breaks_no_layout(app, world, live_server):
+    """A 34-character name (the roster takes up to 64): the door-plate page on a phone
+    masks it short, and the tablet inspection grid keeps its check columns on screen."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    from app.households.qr import public_url
+    from tests.conftest import TABLET
+    from tests.tablet_fixtures import add_scorecard
+    h = world["hh"]["a2"]
+    h.head_name = LONG
+    add_scorecard(world["village_a"])
+    db.session.commit()
+    with app.test_request_context():
+        url = re.sub(r"^https?://[^/]+", live_server, public_url(h))
+    gid = world["g_a1"].id
+    db.session.close()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            phone = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+            phone.goto(url)
+            assert phone.get_by_test_id("masked-name").inner_text() == "阿***江 户"
+            assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            tablet = browser.new_context(viewport=TABLET).new_page()
+            tablet.goto(live_server + "/login")
+            tablet.get_by_label("用户名").fill("scorer")
+            tablet.get_by_label("密码").fill("pw-scorer")
+            tablet.get_by_role("button", name="登录").click()
+            tablet.goto(f"{live_server}/tablet/groups/{gid}/inspect")
+            last = tablet.locator("tr[data-household] .check-cell").last.bounding_box()
+            assert last["x"] + last["width"] <= TABLET["width"]
+        finally:
+            browser.close()

@@ -189,3 +189,14 @@ def test_a_cache_that_cannot_be_reached_only_means_computing(app, world, login, 
     monkeypatch.setattr(cache, "set", down)
     resp = login("county").get(f"/rollups/{world['county_a'].id}?period=2026")
     assert resp.status_code == 200 and "立即重新计算" not in resp.get_data(as_text=True)
+
+
+def test_a_groups_households_are_listed_in_house_number_order(app, world):
+    """2 before 10 (natural order), as every other list of households."""
+    from app.households.services import add_household
+    for number in ("10", "5", "11"):
+        add_household(village=world["village_a"], group=world["g_a1"], house_number=number,
+                      head_name="户主" + number)
+    db.session.commit()
+    r = queries.rollup(world["g_a1"], year_period(2026))
+    assert [row.key.house_number for row in r.rows] == ["1", "2", "3", "5", "10", "11"]

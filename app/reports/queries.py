@@ -39,6 +39,7 @@ from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.households.models import Household, HouseholdStatusChange
+from app.households.queries import house_order
 from app.regions.models import Region
 from app.regions.queries import in_scope
 from app.review.models import Objection
@@ -366,10 +367,11 @@ def _merge(rows) -> RollupRow:
 
 def bucket_keys(region: Region, level: str) -> list:
     """The buckets of ``region`` at ``level`` in display order: Regions (sort order, code)
-    or, at level ``household``, the households of the group (by house number)."""
+    or, at level ``household``, the households of the group (house numbers in natural
+    order: 2 before 10)."""
     if level == "household":
         stmt = in_scope(select(Household), Household.group_id, region)
-        return db.session.execute(stmt.order_by(Household.house_number, Household.id)
+        return db.session.execute(stmt.order_by(*house_order(), Household.id)
                                   ).scalars().all()
     stmt = in_scope(select(Region).where(Region.level == level), Region.id, region)
     return db.session.execute(stmt.order_by(Region.sort_order, Region.code)).scalars().all()

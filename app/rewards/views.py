@@ -9,7 +9,8 @@ import re
 from datetime import date, timedelta
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, make_response, redirect, render_template,
+                   request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -238,10 +239,15 @@ def basket(household_id):
     elif request.method == "POST" and closed:
         form_error = closed
     db.session.refresh(household.balance)
-    return render_template("rewards/basket.html", household=household, rewards=rewards,
-                           form=form, form_error=form_error, closed=closed, cash_due=cash_due,
-                           posted=request.form if request.method == "POST" else {},
-                           history=queries.household_redemptions(household.id, 5))
+    response = make_response(render_template(
+        "rewards/basket.html", household=household, rewards=rewards, form=form,
+        form_error=form_error, closed=closed, cash_due=cash_due,
+        posted=request.form if request.method == "POST" else {},
+        history=queries.household_redemptions(household.id, 5)))
+    # Back from the receipt must not bring back a filled basket under a fresh key (a second
+    # charge): never cached, so back renders it anew; rewards.js undoes restored quantities.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/redemptions/<int:redemption_id>")

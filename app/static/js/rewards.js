@@ -1,6 +1,9 @@
 /* Points-supermarket basket (templates/rewards/basket.html): the +/- buttons change a line's
    quantity and the total is shown as it grows. Display only: the server computes the total
-   in exact decimals and refuses an overspend. Amounts are handled in whole cents here. */
+   in exact decimals and refuses an overspend. Amounts are handled in whole cents here.
+   Back from the receipt must not show the redeemed basket again (a second confirm would
+   charge twice under a fresh key): quantities the browser restored, or a page kept in the
+   back/forward cache, go back to what the server rendered. */
 (function () {
   "use strict";
   var form = document.querySelector("[data-basket]");
@@ -38,5 +41,17 @@
     update();
   });
   form.addEventListener("input", update);
-  update();
+
+  function reset() {
+    form.querySelectorAll(".qty-input").forEach(function (input) {
+      input.value = input.defaultValue;
+    });
+    update();
+  }
+
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) { window.location.reload(); return; }  // a cached page: render anew
+    reset();
+  });
+  reset();
 })();
