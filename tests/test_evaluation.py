@@ -45,7 +45,8 @@ def test_rounds_and_registry(app, world):
     p = services.register_pilot(world["village_a"], first, areas=["4", "2"])
     assert p.area_codes == ["2", "4"] and world["village_a"].is_pilot
     services.file_plan(p, filename="斗门村试点方案.docx", content_type="application/msword",
-                       data=b"plan", filed_on=date(2021, 5, 20), by_user=world["users"]["county"])
+                       data=b"PK\x03\x04plan", filed_on=date(2021, 5, 20),
+                       by_user=world["users"]["county"])
     assert p.plan_late and p.plan_sha256
 
 
@@ -148,10 +149,10 @@ def test_three_steps_through_the_pages(app, world, login, pilot):
     assert "推广运用积分制" in html and "2025-2026" in html
     resp = county.post(f"/pilots/village/{vid}/edit", data={
         "round_id": pilot.round_id, "areas": ["1", "4", "6"], "filed_on": "2025-05-10",
-        "plan": (__import__("io").BytesIO(b"plan text"), "方案.docx")},
+        "plan": (__import__("io").BytesIO(b"PK\x03\x04plan text"), "方案.docx")},
         content_type="multipart/form-data")
     assert resp.status_code == 302
-    assert county.get(f"/pilots/village/{vid}/plan").data == b"plan text"
+    assert county.get(f"/pilots/village/{vid}/plan").data == b"PK\x03\x04plan text"
     township = login("auditor")
     page = township.get(f"/evaluations/{vid}/2025/assess").get_data(as_text=True)
     assert "25.0" in page                                    # pre-filled participation rate
@@ -238,7 +239,7 @@ def test_a_plan_filing_date_after_today_is_refused_at_the_field(app, world, logi
     vid = world["village_a"].id
     county = login("county")
     later = (local_today() + timedelta(days=1)).isoformat()
-    for plan in (None, (__import__("io").BytesIO(b"plan text"), "方案.docx")):
+    for plan in (None, (__import__("io").BytesIO(b"PK\x03\x04plan text"), "方案.docx")):
         data = {"round_id": pilot.round_id, "areas": ["1", "4"], "filed_on": later}
         if plan:
             data["plan"] = plan
@@ -249,3 +250,33 @@ def test_a_plan_filing_date_after_today_is_refused_at_the_field(app, world, logi
         assert 'is-invalid" id="filed_on"' in html and f'value="{later}"' in html
     db.session.refresh(pilot)
     assert pilot.plan_filed_on is None and pilot.plan_data is None
+
+
+def test_only_documents_and_pictures_may_be_attached(app, world, pilot):
+    """A plan or an attachment must be a PDF, Office/WPS document or a JPG/PNG picture, by
+    name and by content: an executable, renamed or not, is refused in Chinese."""
+    Refusal = services.Refusal
+    for name, data in (("evil.exe", b"MZ\x90\x00"), ("evil.pdf", b"MZ\x90\x00"),
+                       ("notes.txt", b"hello")):
+        with pytest.raises(Refusal) as err:
+            _assess(pilot, world, attachment=(name, data))
+        assert "只能上传" in str(err.value)
+        with pytest.raises(Refusal):
+            services.file_plan(pilot, filename=name, content_type="x", data=data,
+                               filed_on=date(2021, 5, 20), by_user=world["users"]["county"])
+    db.session.rollback()
+    for name, data in (("a.pdf", b"%PDF-1.7"), ("b.jpg", b"\xff\xd8\xff\xe0"),
+                       ("c.xlsx", b"PK\x03\x04"), ("d.doc", b"\xd0\xcf\x11\xe0")):
+        services.check_document(name, data)
+
+
+def test_a_refused_file_is_named_at_its_field(app, world, login, pilot):
+    import io
+    county = login("county")
+    vid = world["village_a"].id
+    html = county.post(f"/pilots/village/{vid}/edit", data={
+        "round_id": str(pilot.round_id), "areas": ["4", "1"], "filed_on": "2025-05-10",
+        "plan": (io.BytesIO(b"MZ\x90\x00"), "plan.exe")},
+        content_type="multipart/form-data").get_data(as_text=True)
+    field = html.split('id="plan"')[1][:600]            # the file input and its messages
+    assert "只能上传 PDF" in field and "请重新选择文件" in field

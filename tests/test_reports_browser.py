@@ -27,8 +27,8 @@ def test_one_pilot_village_through_the_three_steps(app, world, live_server):
     db.session.commit()
     db.session.close()
     ARTIFACTS.mkdir(exist_ok=True)
-    plan = ARTIFACTS / "pilot-plan.txt"
-    plan.write_text("斗门村试点示范方案", encoding="utf-8")
+    plan = ARTIFACTS / "pilot-plan.pdf"
+    plan.write_bytes("%PDF-1.4 斗门村试点示范方案".encode("utf-8"))
     violations = []
 
     def shot(page, name):
@@ -60,7 +60,7 @@ def test_one_pilot_village_through_the_three_steps(app, world, live_server):
             county.get_by_label("方案备案日期").fill("2025-05-10")
             county.get_by_role("button", name="保存").click()
             expect(county.locator("#pilot-round")).to_contain_text("2025-2026")
-            expect(county.get_by_role("link", name="pilot-plan.txt")).to_be_visible()
+            expect(county.get_by_role("link", name="pilot-plan.pdf")).to_be_visible()
             shot(county, "01-pilot")
 
             town_ctx, town = login(browser, "auditor")

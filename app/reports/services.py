@@ -27,11 +27,13 @@ MAX_SCORE = Decimal(100)
 
 
 class Refusal(Exception):
-    """A write the rules refuse; ``message`` is a lazily translated Chinese text."""
+    """A write the rules refuse; ``message`` is a lazily translated Chinese text, ``field``
+    the form field it is about (None: the form as a whole)."""
 
-    def __init__(self, message):
+    def __init__(self, message, field: str | None = None):
         super().__init__(str(message))
         self.message = message
+        self.field = field
 
 
 def first_round() -> PilotRound:
@@ -122,6 +124,27 @@ def register_pilot(village: Region, rnd: PilotRound, *, areas) -> PilotVillage:
     return pilot
 
 
+# Documents a plan or a self-assessment may carry: (extensions, leading bytes of the file).
+DOCUMENT_KINDS = (
+    ((".pdf",), (b"%PDF",)),
+    ((".docx", ".xlsx", ".pptx"), (b"PK\x03\x04",)),                 # Office Open XML
+    ((".doc", ".xls", ".ppt", ".wps", ".et"), (b"\xd0\xcf\x11\xe0",)),  # older Office, WPS
+    ((".jpg", ".jpeg"), (b"\xff\xd8\xff",)),
+    ((".png",), (b"\x89PNG",)),
+)
+
+
+def check_document(filename: str, data: bytes) -> None:
+    """Refuse a file that is not a PDF, Word, Excel, PowerPoint, WPS, JPG or PNG document:
+    its name must end in one of their extensions and its first bytes must be that kind's
+    (an executable renamed .pdf is refused too). Raises Refusal in Chinese."""
+    name = (filename or "").lower().strip()
+    for extensions, magics in DOCUMENT_KINDS:
+        if name.endswith(extensions) and any(data.startswith(m) for m in magics):
+            return
+    raise Refusal(_l("只能上传 PDF、Word、Excel、WPS 文档或 JPG、PNG 图片"), field="file")
+
+
 def file_plan(pilot: PilotVillage, *, filename: str, content_type: str, data: bytes,
               filed_on: date, by_user) -> PilotVillage:
     """Store the pilot plan document and the date it was filed (not in the future)."""
@@ -131,6 +154,7 @@ def file_plan(pilot: PilotVillage, *, filename: str, content_type: str, data: by
         raise Refusal(_l("方案文件不能超过 10 MB"))
     if filed_on > local_today():
         raise Refusal(_l("备案日期不能晚于今天"))
+    check_document(filename, data)
     pilot.plan_filename = (filename or "plan")[-128:]
     pilot.plan_content_type = (content_type or "application/octet-stream")[:128]
     pilot.plan_data = data
@@ -212,6 +236,8 @@ def submit_assessment(pilot: PilotVillage, year: int, *, work_done: str, results
         if reason is None:
             raise Refusal(_l("修改已提交的自评，请写明修改原因"))
     name, data = attachment if attachment else (None, None)
+    if data:
+        check_document(name, data)
     row = SelfAssessment(
         pilot_id=pilot.id, year=year, version=(prior.version + 1) if prior else 1,
         supersedes_id=prior.id if prior else None, correction_reason=reason,

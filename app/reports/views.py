@@ -136,8 +136,17 @@ def _year_or_404(year: int) -> int:
     return year
 
 
-def _refused(err: services.Refusal):
-    flash(str(err.message), "danger")
+def _refused(err: services.Refusal, file_field=None):
+    """Show a refusal: at the form's file field when it is about the uploaded file, else as
+    a message above the form. A browser cannot keep a chosen file across a refused form, so
+    when one was chosen its field says to choose it again."""
+    chosen = file_field is not None and bool(getattr(file_field.data, "filename", None))
+    if err.field == "file" and file_field is not None:
+        file_field.errors = [str(err.message)]
+    else:
+        flash(str(err.message), "danger")
+    if chosen:
+        file_field.errors = list(file_field.errors) + [_("请重新选择文件")]
 
 
 @bp.route("/pilots/village/<int:village_id>")
@@ -183,7 +192,7 @@ def pilot_edit(village_id):
                                    by_user=current_user)
         except services.Refusal as err:
             db.session.rollback()
-            _refused(err)
+            _refused(err, form.plan)
         else:
             db.session.commit()
             flash(_("已保存"), "success")
@@ -260,7 +269,7 @@ def assess(village_id, year):
                 correction_reason=form.correction_reason.data, attachment=attachment)
         except services.Refusal as err:
             db.session.rollback()
-            _refused(err)
+            _refused(err, form.attachment)
         else:
             db.session.commit()
             flash(_("自评已提交，提交后不能修改"), "success")
