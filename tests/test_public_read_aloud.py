@@ -128,6 +128,7 @@ def test_a_very_long_head_name_breaks_no_layout(app, world, live_server):
     from app.households.qr import public_url
     from tests.conftest import TABLET
     from tests.tablet_fixtures import add_scorecard
+    from tests.test_tablet_browser import _login
     h = world["hh"]["a2"]
     h.head_name = LONG
     add_scorecard(world["village_a"])
@@ -144,10 +145,7 @@ def test_a_very_long_head_name_breaks_no_layout(app, world, live_server):
             assert phone.get_by_test_id("masked-name").inner_text() == "阿***江 户"
             assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
             tablet = browser.new_context(viewport=TABLET).new_page()
-            tablet.goto(live_server + "/login")
-            tablet.get_by_label("用户名").fill("scorer")
-            tablet.get_by_label("密码").fill("pw-scorer")
-            tablet.get_by_role("button", name="登录").click()
+            _login(tablet, live_server)
             tablet.goto(f"{live_server}/tablet/groups/{gid}/inspect")
             last = tablet.locator("tr[data-household] .check-cell").last.bounding_box()
             assert last["x"] + last["width"] <= TABLET["width"]

@@ -17,6 +17,28 @@ from tests.test_tablet_browser import _browser, _entries, _login
 OFFLINE = "没有网络"
 
 
+def _scorecard_group(world):
+    """A scorecard item in village A's rulebook, committed and the session closed (the live
+    server writes next): (group A1's id, the item's id)."""
+    item = add_scorecard(world["village_a"])
+    db.session.commit()
+    ids = world["g_a1"].id, item.id
+    db.session.close()
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ids
+
+
+def _inspect(browser, base, gid):
+    """The scorer's tablet (1024x768) logged in on group ``gid``'s inspection grid:
+    (context, page)."""
+    context = browser.new_context(viewport=TABLET, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    _login(page, base)
+    page.goto(f"{base}/tablet/groups/{gid}/inspect")
+    return context, page
+
+
 def _points_by_household(item_id):
     db.session.expire_all()
     rows = db.session.execute(select(LedgerEntry.household_id, LedgerEntry.points)
@@ -30,19 +52,11 @@ def test_rows_queued_offline_turn_posted_when_the_outbox_uploads_them(app, world
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
-    item = add_scorecard(world["village_a"])
-    db.session.commit()
-    gid, item_id = world["g_a1"].id, item.id
-    db.session.close()
-    ARTIFACTS.mkdir(exist_ok=True)
+    gid, item_id = _scorecard_group(world)
     with sync_playwright() as pw:
         browser = _browser(pw)
         try:
-            context = browser.new_context(viewport=TABLET, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            _login(page, live_server)
-            page.goto(f"{live_server}/tablet/groups/{gid}/inspect")
+            context, page = _inspect(browser, live_server, gid)
             rows = page.locator("tr[data-household]")
             expect(rows).to_have_count(3)
             footer = page.locator("[data-batch-status]")
@@ -83,19 +97,11 @@ def test_reload_offline_restores_the_marks_of_queued_rows(app, world, live_serve
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
 
-    item = add_scorecard(world["village_a"])
-    db.session.commit()
-    gid, item_id = world["g_a1"].id, item.id
-    db.session.close()
-    ARTIFACTS.mkdir(exist_ok=True)
+    gid, item_id = _scorecard_group(world)
     with sync_playwright() as pw:
         browser = _browser(pw)
         try:
-            context = browser.new_context(viewport=TABLET, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            _login(page, live_server)
-            page.goto(f"{live_server}/tablet/groups/{gid}/inspect")
+            context, page = _inspect(browser, live_server, gid)
             page.evaluate("navigator.serviceWorker.ready.then(() => true)")
             page.reload()  # now controlled by the worker, which caches the page
             page.wait_for_function("navigator.serviceWorker.controller !== null")
