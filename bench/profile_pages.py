@@ -5,7 +5,8 @@ number of SQL statements and the time spent in them, and optionally a cProfile l
     .venv/bin/python bench/profile_pages.py --database-url postgresql://postgres@127.0.0.1:5432/bench_county
     .venv/bin/python bench/profile_pages.py --database-url ... --page qr --profile 25
 
-Read-only pages only (posting and redemption change the data: measure those with pages.py).
+``--page post`` and ``--page redeem`` POST a scoring and a counter form as ``bench/pages.py``
+does: they add entries and redemptions to the bench database, like a benchmark run.
 """
 import argparse
 import cProfile
@@ -26,7 +27,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--database-url", required=True)
     ap.add_argument("--page", action="append", help="qr, household, board, audit, rollup, "
-                    "rollup-month, score-form, counter (default: all)")
+                    "rollup-month, score-form, counter, login, post, redeem (default: all "
+                    "but post and redeem)")
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--profile", type=int, default=0, help="print the top N functions")
     ap.add_argument("--sort", default="cumulative", help="cProfile order (e.g. tottime)")
@@ -46,6 +48,7 @@ def main():
     first = (today.replace(day=1) - timedelta(days=62)).replace(day=1)
     paths = {
         "healthz": ("", "/healthz"),
+        "login": ("", "/login"),   # a page with the base layout and no query: the floor
         "qr": ("", "/h/" + facts["tokens"][0]),
         "household": ("bench-scorer", f"/households/{hh[0]}"),
         "score-form": ("bench-scorer", f"/households/{hh[0]}/score"),
@@ -82,10 +85,14 @@ def main():
         clients[user] = c
     clients[""] = app.test_client()
     print(f"{'page':14} {'median ms':>10} {'SQL n':>6} {'SQL ms':>7}")
+    writes = {"post": ("bench-scorer", f"/households/{hh[0]}/score"),
+              "redeem": ("bench-scorer", f"/counter/{facts['rich'][0]}")}
     for name in args.page or paths:
-        user, path = paths[name]
+        user, path = writes.get(name) or paths[name]
         c = clients[user]
-        assert c.get(path).status_code == 200, (name, c.get(path).status_code)
+        page = c.get(path)
+        assert page.status_code == 200, (name, page.status_code)
+        form = write_form(name, page.get_data(as_text=True), facts)
         times, counts, sql = [], [], []
         prof = cProfile.Profile() if args.profile else None
         for _ in range(args.repeat):
@@ -93,7 +100,12 @@ def main():
             t0 = time.perf_counter()
             if prof:
                 prof.enable()
-            c.get(path)
+            if form:
+                answer = c.post(path, data=dict(form(), csrf_token=hidden(
+                    page.get_data(as_text=True), "csrf_token")))
+                assert answer.status_code == 302, (name, answer.status_code)
+            else:
+                c.get(path)
             if prof:
                 prof.disable()
             times.append(time.perf_counter() - t0)
@@ -105,6 +117,20 @@ def main():
             print(f"  {took:8.1f} ms  {' '.join(statement.split())[:3000]}  {parameters}")
         if prof:
             pstats.Stats(prof).sort_stats(args.sort).print_stats(args.profile)
+
+
+def write_form(name, html, facts):
+    """For ``post`` and ``redeem``: a function returning the form fields of one request (a
+    fresh idempotency key each time, as bench/pages.py sends); None for a GET page."""
+    import re
+    import uuid
+    if name == "post":
+        item = re.findall(r'id="item-(\d+)"[^>]*data-kind="fixed"', html)[0]
+        return lambda: {"idempotency_key": uuid.uuid4().hex, "item_id": item, "quantity": "1",
+                        "deed_date": date.today().isoformat(), "points": "", "note": ""}
+    if name == "redeem":
+        return lambda: {"idempotency_key": uuid.uuid4().hex, f"q{facts['reward']}": "1"}
+    return None
 
 
 if __name__ == "__main__":

@@ -286,6 +286,24 @@ def test_quantities_that_are_not_numbers(app, world, login, quantity, message):
     assert _entries() == before
 
 
+@pytest.mark.parametrize("item_id", ["999999", "-1", "abc"])
+def test_an_item_outside_the_rulebook_is_refused_at_its_field(app, world, login, item_id):
+    """The form does not load every item to check the choice (issue 10): the service
+    refuses an item of no rulebook in force, shown at the item field in Chinese, and the
+    form is shown again with the items to choose from."""
+    a1 = world["hh"]["a1"]
+    before = _entries()
+    resp = login("scorer").post(f"/households/{a1.id}/score", data={
+        "item_id": item_id, "deed_date": "2026-11-02", "quantity": "1"})
+    assert resp.status_code == 200
+    html = resp.get_data(as_text=True)
+    assert "Not a valid" not in html and "Invalid" not in html
+    assert ("该评分项不在 2026-11-02 生效的细则中" in html if item_id != "abc"
+            else "选择无效" in html)     # WTForms' own Chinese: no radio button sends it
+    assert f'value="{item(world["village_a"], "红白喜事简办").id}"' in html
+    assert _entries() == before
+
+
 @FUZZ
 @given(points=st.one_of(st.text(max_size=12), st.sampled_from(
     ["-5", "1e9", "NaN", "Infinity", "11", "4.99", "5.001", "０７", "七", "5,5", " 7 "])))

@@ -12,12 +12,22 @@ def _load_user(user_id):
     """The session's user, while the account is active and the session's token is the
     account's current one (see accounts.credentials: logout, a password change or reset and
     deactivation rotate it)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import joinedload
+
     from app.accounts.credentials import SESSION_KEY, session_is_current
+    from app.accounts.login_state import LoginState
     from app.accounts.models import User
     try:
-        user = db.session.get(User, int(user_id))
+        uid = int(user_id)
     except (TypeError, ValueError):
         return None
+    # one query for the account, its scope and its login state (issue 10: three before);
+    # session_is_current then finds the LoginState in the identity map
+    row = db.session.execute(
+        select(User, LoginState).outerjoin(LoginState, LoginState.user_id == User.id)
+        .options(joinedload(User.region)).where(User.id == uid)).first()
+    user = row[0] if row else None
     if user is None or not user.is_active or not session_is_current(user,
                                                                     session.get(SESSION_KEY)):
         return None

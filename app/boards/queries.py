@@ -32,6 +32,7 @@ class Board:
     period: Period
     red: list
     black: list
+    standings: list = ()   # the whole village's standings of the period (for ``movers``)
 
 
 def village_board(village_id: int, period: Period, size: int = 10) -> Board:
@@ -47,7 +48,7 @@ def village_board(village_id: int, period: Period, size: int = 10) -> Board:
     red = [s for s in table if s.points > 0 and s.household_id not in vetoed][:size]
     black = sorted((s for s in table if s.deductions < 0),
                    key=lambda s: rank_key(-s.deductions, s.reached_at, s.household_id))
-    return Board(period=period, red=red, black=black)
+    return Board(period=period, red=red, black=black, standings=table)
 
 
 def publications_of(village_id: int, *, public: bool = False) -> list:
@@ -112,11 +113,15 @@ def monthly_trend(household_id: int, today, months: int = 12) -> list:
     return [(p.label, found.get(p.label, Decimal("0.00"))) for p in periods]
 
 
-def movers(village_id: int, period: Period, previous: Period, group_id=None) -> dict:
+def movers(village_id: int, period: Period, previous: Period, group_id=None, *,
+           current=None) -> dict:
     """{household id: places moved up (> 0) or down (< 0) since ``previous``} from
     ``standings`` of both periods; households without entries in ``previous`` are left
-    out (they had no place to move from)."""
+    out (they had no place to move from). ``current``: the standings of ``period`` when the
+    caller has them already (``Board.standings``), so they are not ranked twice."""
     before = {s.household_id: s.rank for s in standings(village_id, previous, group_id)
               if s.reached_at is not None}
+    if current is None:
+        current = standings(village_id, period, group_id)
     return {s.household_id: before[s.household_id] - s.rank
-            for s in standings(village_id, period, group_id) if s.household_id in before}
+            for s in current if s.household_id in before}

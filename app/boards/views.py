@@ -24,8 +24,9 @@ def village(village_id):
     board = village_board(village.id, period, current_app.config["RED_BOARD_SIZE"])
     following = month_period(period.end) if period.end <= today else None
     prev = previous_month(period)
+    moved = movers(village.id, period, prev, current=board.standings)
     return render_template("boards/village.html", village=village, board=board,
-                           prev=prev, next=following, moved=movers(village.id, period, prev))
+                           prev=prev, next=following, moved=moved)
 
 
 # The other pages of the blueprint register their routes on ``bp`` when imported.

@@ -29,16 +29,16 @@ def household(token):
         if closed is None:
             abort(404)
         return render_template("public/closed.html", village=closed.village), 410
-    month = month_period(local_today())
+    today = local_today()
     rank, out_of = ledger.rank_of(household)
     if confirm_due(household.village_id):
         db.session.commit()
+    trend = monthly_trend(household.id, today)   # its last month is this month
     return render_template(
         "public/household.html", masked_name=mask_name(household.head_name),
         village=household.village, group=household.group, balance=household.balance,
-        month=month, month_points=ledger.period_points(household.id, month),
+        month=month_period(today), month_points=trend[-1][1],
         rank=rank, out_of=out_of, entries=ledger.recent_entries(household.id, 15),
         objections=review_q.household_objections(household.id),
         reports=review_q.household_reports(household.id), token=token,
-        redemptions=rewards_q.household_redemptions(household.id, 10),
-        trend=monthly_trend(household.id, local_today()))
+        redemptions=rewards_q.household_redemptions(household.id, 10), trend=trend)

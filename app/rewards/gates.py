@@ -4,15 +4,27 @@ flush, never commit."""
 from decimal import Decimal
 
 from app.extensions import db
+from app.memo import memo, watch
 from app.rewards.models import RewardSettings
 from app.rules.engine import N_, Refusal
 from app.scoring.periods import local_today
 
 
 def settings_of(village_id: int) -> RewardSettings:
-    """The village's supermarket settings (open every day when none were saved; not added)."""
-    return db.session.get(RewardSettings, village_id) or RewardSettings(village_id=village_id,
-                                                                        open_days="")
+    """The village's supermarket settings (open every day when none were saved; not added).
+    Read once per transaction (``app.memo``; a village without saved settings would
+    otherwise be looked up again on every call)."""
+    known = memo("reward_settings")
+    if known is not None and village_id in known:
+        return known[village_id]
+    found = db.session.get(RewardSettings, village_id) or RewardSettings(village_id=village_id,
+                                                                         open_days="")
+    if known is not None:
+        known[village_id] = found
+    return found
+
+
+watch("reward_settings", RewardSettings)
 
 
 def parse_days(text: str) -> list:

@@ -5,7 +5,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.households.models import Household
@@ -97,11 +97,12 @@ def movements(reward_id: int, limit: int = 100, village_id: int | None = None) -
 
 
 def household_redemptions(household_id: int, limit: int = 10) -> list:
-    """A household's latest redemptions with their lines, newest first."""
+    """A household's latest redemptions with their lines (joined: one statement), newest
+    first."""
     return db.session.execute(
-        select(Redemption).options(selectinload(Redemption.lines))
+        select(Redemption).options(joinedload(Redemption.lines))
         .where(Redemption.household_id == household_id)
-        .order_by(Redemption.id.desc()).limit(limit)).scalars().all()
+        .order_by(Redemption.id.desc()).limit(limit)).unique().scalars().all()
 
 
 def village_redemptions(village_id: int, limit: int = 30) -> list:

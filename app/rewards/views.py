@@ -226,12 +226,14 @@ def basket(household_id):
                                          by_user=current_user,
                                          idempotency_key=form.idempotency_key.data,
                                          cash_yuan=request.form.get("cash_yuan"))
+            # read before the commit expires the row (issue 10: no reload to say "done")
+            done = url_for("rewards.receipt", redemption_id=redemption.id)
+            total, cash = redemption.total_points, redemption.cash_yuan
             db.session.commit()
-            flash(_("兑换成功，共 %(p)s 分", p=fmt_points(redemption.total_points, sign=False)),
-                  "success")
-            if redemption.cash_yuan is not None:  # row 25: cash top-up
-                flash(_("已收取现金补差 %(y)s 元", y=redemption.cash_yuan), "success")
-            return redirect(url_for("rewards.receipt", redemption_id=redemption.id))
+            flash(_("兑换成功，共 %(p)s 分", p=fmt_points(total, sign=False)), "success")
+            if cash is not None:  # row 25: cash top-up
+                flash(_("已收取现金补差 %(y)s 元", y=cash), "success")
+            return redirect(done)
         except Refusal as exc:
             db.session.rollback()
             form_error = refusal_text(exc)

@@ -2,10 +2,11 @@
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.memo import memo, watch
 from app.rules.engine import BookRule, Cap, Component, Expiry, ItemRule
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion
 from app.rules.uses import accepted_channels
@@ -15,20 +16,33 @@ def version_in_force(village, on: date):
     """The adopted RulebookVersion of ``village`` in force on local date ``on``, or None.
 
     A village's own rulebook wins; otherwise its township's template. The version in force is
-    the adopted one with the latest ``effective_from`` not after ``on``.
+    the adopted one with the latest ``effective_from`` not after ``on``. Read once per
+    transaction for each (village, day) (``app.memo``: dropped when a rulebook is written).
     """
-    for region in (village, village.parent):
-        if region is None:
-            continue
-        stmt = (select(RulebookVersion).join(Rulebook)
-                .where(Rulebook.region_id == region.id, RulebookVersion.status == "adopted",
-                       RulebookVersion.effective_from <= on)
-                .order_by(RulebookVersion.effective_from.desc(), RulebookVersion.number.desc())
-                .limit(1))
-        version = db.session.execute(stmt).scalar_one_or_none()
-        if version is not None:
-            return version
-    return None
+    known = memo("version_in_force")
+    key = (village.id, on)
+    if known is not None and key in known:
+        return known[key]
+    found = _version_in_force(village, on)
+    if known is not None:
+        known[key] = found
+    return found
+
+
+watch("version_in_force", Rulebook, RulebookVersion)
+
+
+def _version_in_force(village, on: date):
+    """One query (issue 10: two before, and the township loaded): the village's own
+    rulebook's versions sort before its township's."""
+    regions = [r for r in (village.id, village.parent_id) if r is not None]
+    stmt = (select(RulebookVersion).join(Rulebook)
+            .where(Rulebook.region_id.in_(regions), RulebookVersion.status == "adopted",
+                   RulebookVersion.effective_from <= on)
+            .order_by(case((Rulebook.region_id == village.id, 0), else_=1),
+                      RulebookVersion.effective_from.desc(), RulebookVersion.number.desc())
+            .limit(1))
+    return db.session.execute(stmt).scalar_one_or_none()
 
 
 def with_items(version):

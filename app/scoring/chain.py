@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
+from app.memo import memo
 from app.scoring.models import EntryTransition, LedgerChain, LedgerEntry
 
 ENTRY_FIELDS = ("seq", "village_id", "household_id", "kind", "direction",
@@ -54,7 +55,8 @@ def lock_chain(village_id: int):
     """Lock the village's chain row for this transaction; return (seq, head_hash).
 
     Creates the row on a village's first append (racing creators are resolved by the
-    primary key, in a savepoint).
+    primary key, in a savepoint). The head is remembered for this transaction
+    (``app.memo``), so the appends under the lock need not read it again.
     """
     stmt = (update(LedgerChain).where(LedgerChain.village_id == village_id)
             .values(seq=LedgerChain.seq).returning(LedgerChain.seq, LedgerChain.head_hash))
@@ -67,23 +69,34 @@ def lock_chain(village_id: int):
         except IntegrityError:
             pass
         row = db.session.execute(stmt).first()
+    heads = memo("chain_head")
+    if heads is not None:
+        heads[village_id] = (row[0], row[1])
     return row[0], row[1]
 
 
 def append(row) -> None:
     """Give ``row`` (a new LedgerEntry or EntryTransition, not yet added) the next place in
     its village's chain, add and flush it, and move the chain head. The caller must hold the
-    chain lock (``lock_chain``) in this transaction."""
-    seq, head = db.session.execute(
-        select(LedgerChain.seq, LedgerChain.head_hash)
-        .where(LedgerChain.village_id == row.village_id)).one()
+    chain lock (``lock_chain``) in this transaction. A failed insert (a unique violation)
+    raises before the head moves, and the caller's transaction is rolled back."""
+    heads = memo("chain_head")
+    if heads is not None and row.village_id in heads:
+        seq, head = heads[row.village_id]
+    else:   # a savepoint ended since the lock was taken: read the head again
+        seq, head = db.session.execute(
+            select(LedgerChain.seq, LedgerChain.head_hash)
+            .where(LedgerChain.village_id == row.village_id)).one()
     row.seq = seq + 1
     row.prev_hash = head
     row.hash = row_hash(row, head)
-    with db.session.begin_nested():  # a unique violation leaves the chain head untouched
-        db.session.add(row)
+    db.session.add(row)
+    db.session.flush()
     db.session.execute(update(LedgerChain).where(LedgerChain.village_id == row.village_id)
                        .values(seq=row.seq, head_hash=row.hash))
+    heads = memo("chain_head")
+    if heads is not None:
+        heads[row.village_id] = (row.seq, row.hash)
 
 
 def chain_head(village_id: int):

@@ -17,12 +17,11 @@ _NOT_COUNTED = ("declined", "cancelled")
 def score_and_base(household) -> tuple:
     """(confirmed earned score as Decimal, whether a base score was ever granted) of
     ``household`` (row 14: exhaustion and zeroing)."""
-    score = db.session.execute(
+    score, has_base = db.session.execute(select(   # one statement (issue 10)
         select(HouseholdBalance.earned_score)
-        .where(HouseholdBalance.household_id == household.id)).scalar_one_or_none()
-    has_base = db.session.execute(select(exists().where(
-        LedgerEntry.household_id == household.id, LedgerEntry.kind == "base",
-        LedgerEntry.status == "confirmed"))).scalar_one()
+        .where(HouseholdBalance.household_id == household.id).scalar_subquery(),
+        exists().where(LedgerEntry.household_id == household.id, LedgerEntry.kind == "base",
+                       LedgerEntry.status == "confirmed"))).one()
     return Decimal(score or 0), bool(has_base)
 
 

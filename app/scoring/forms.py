@@ -14,7 +14,9 @@ def _new_key():
 
 
 class ScoreForm(FlaskForm):
-    item_id = RadioField(_l("评分项"), coerce=int,
+    # validate_choice=False: the service refuses an item outside the rulebook in force
+    # (item_not_in_force, shown at this field), so a POST need not load every item
+    item_id = RadioField(_l("评分项"), coerce=int, validate_choice=False,
                          validators=[InputRequired(_l("请选择一个评分项"))])
     deed_date = DateField(_l("发生日期"), validators=[DataRequired(_l("请填写日期"))])
     quantity = IntegerField(_l("次数"), default=1, validators=[

@@ -81,6 +81,24 @@ def _average_totals(village_id: int, periods) -> dict:
                   ts) for hid, (p, d, n, ts) in sums.items()}
 
 
+def _totals(village_id: int, household_ids: list, period, periods) -> dict:
+    """{household_id: (points, deductions, reached_at)} for ``standings`` when its
+    households are read apart: averages of ``periods``, the earned score (``period``
+    None), or a period that is not whole months (from the ledger)."""
+    if periods is not None:
+        return _average_totals(village_id, periods)
+    if period is not None:
+        return _period_totals(village_id, period)
+    if not household_ids:
+        return {}
+    # by primary key (issue 10): a join on the village read all the county's balances
+    rows = db.session.execute(
+        select(HouseholdBalance.household_id, HouseholdBalance.earned_score,
+               HouseholdBalance.reached_at)
+        .where(HouseholdBalance.household_id.in_(household_ids))).all()
+    return {r[0]: (r[1], Decimal(0), r[2]) for r in rows}
+
+
 def standings(village_id: int, period: Period | None = None, group_id: int | None = None,
               *, periods=None):
     """Ranked active households of a village (optionally one villager group).
@@ -97,24 +115,25 @@ def standings(village_id: int, period: Period | None = None, group_id: int | Non
                                           Household.status == "active")
     if group_id is not None:
         hh = hh.where(Household.group_id == group_id)
-    households = db.session.execute(hh).all()
-    if periods is not None:
-        totals = _average_totals(village_id, periods)
-    elif period is None:
-        # by primary key (issue 10): a join on the village read all the county's balances
+    from app.scoring import summary
+    joined = (summary.village_totals_query(village_id, period)
+              if period is not None and periods is None else None)
+    if joined is not None:
+        # whole months: the households and their monthly totals in one query (issue 10)
+        t = joined.subquery()
         rows = db.session.execute(
-            select(HouseholdBalance.household_id, HouseholdBalance.earned_score,
-                   HouseholdBalance.reached_at)
-            .where(HouseholdBalance.household_id.in_([h.id for h in households]))
-        ).all() if households else []
-        totals = {r[0]: (r[1], Decimal(0), r[2]) for r in rows}
+            hh.add_columns(t.c.points, t.c.deductions, t.c.last_at)
+            .outerjoin(t, t.c.household_id == Household.id)).all()
+        households = [r[:4] for r in rows]
+        totals = {r[0]: (r[4], r[5], r[6]) for r in rows if r[4] is not None}
     else:
-        totals = _period_totals(village_id, period)
+        households = db.session.execute(hh).all()
+        totals = _totals(village_id, [h[0] for h in households], period, periods)
     zero = (Decimal(0), Decimal(0), None)
-    merged = [(h, *totals.get(h.id, zero)) for h in households]
-    merged.sort(key=lambda t: rank_key(t[1], t[3], t[0].id))
-    return [Standing(rank=i, household_id=h.id, house_number=h.house_number,
-                     head_name=h.head_name, group_id=h.group_id,
+    merged = [(h, *totals.get(h[0], zero)) for h in households]
+    merged.sort(key=lambda t: rank_key(t[1], t[3], t[0][0]))
+    return [Standing(rank=i, household_id=h[0], house_number=h[1],
+                     head_name=h[2], group_id=h[3],
                      points=Decimal(p).quantize(Decimal("0.01")),
                      deductions=Decimal(d).quantize(Decimal("0.01")), reached_at=ts)
             for i, (h, p, d, ts) in enumerate(merged, start=1)]
@@ -191,9 +210,10 @@ def entries_page(household_id: int, page: int, per_page: int):
 
 
 def recent_entries(household_id: int, limit: int = 10):
-    """The ``limit`` newest entries of a household (a list of LedgerEntry)."""
+    """The ``limit`` newest entries of a household (a list of LedgerEntry), each with its
+    reversal (``reversed_by``) joined in the same query."""
     return db.session.execute(
         select(LedgerEntry).where(LedgerEntry.household_id == household_id)
-        .options(selectinload(LedgerEntry.reversed_by))
+        .options(joinedload(LedgerEntry.reversed_by))
         .order_by(LedgerEntry.id.desc()).limit(limit)
     ).scalars().all()

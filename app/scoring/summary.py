@@ -134,20 +134,30 @@ def _in(column, labels: list):
     return column == labels[0] if len(labels) == 1 else column.in_(labels)
 
 
+def village_totals_query(village_id: int, period: Period):
+    """The SELECT of ``village_totals`` (columns household_id, points, deductions, last_at),
+    for a caller that joins it to the households; None when ``period`` is not whole
+    months."""
+    labels = household_labels(period)
+    if labels is None:
+        return None
+    return (select(HouseholdMonth.household_id,
+                   func.sum(HouseholdMonth.points).label("points"),
+                   func.sum(HouseholdMonth.deductions).label("deductions"),
+                   func.max(HouseholdMonth.last_at).label("last_at"))
+            .where(HouseholdMonth.village_id == village_id, _in(HouseholdMonth.period, labels),
+                   HouseholdMonth.entries > 0)
+            .group_by(HouseholdMonth.household_id))
+
+
 def village_totals(village_id: int, period: Period) -> dict | None:
     """{household_id: (points, deductions, last recorded_at)} of the village's confirmed
     awards and deductions with deed dates in ``period`` (Decimal points, UTC), read from the
     summary rows; None when ``period`` is not whole months."""
-    labels = household_labels(period)
-    if labels is None:
+    stmt = village_totals_query(village_id, period)
+    if stmt is None:
         return None
-    rows = db.session.execute(
-        select(HouseholdMonth.household_id, func.sum(HouseholdMonth.points),
-               func.sum(HouseholdMonth.deductions), func.max(HouseholdMonth.last_at))
-        .where(HouseholdMonth.village_id == village_id, _in(HouseholdMonth.period, labels),
-               HouseholdMonth.entries > 0)
-        .group_by(HouseholdMonth.household_id)).all()
-    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+    return {r[0]: (r[1], r[2], r[3]) for r in db.session.execute(stmt).all()}
 
 
 def household_points(household_id: int, period: Period) -> Decimal | None:

@@ -2,7 +2,6 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from app.accounts.access import require, scope
 from app.evidence.forms import photo_id, photo_or_form_error
@@ -68,9 +67,6 @@ def score(household_id):
     if version is None:  # keep the form usable: show today's items and say what's wrong
         form.deed_date.errors = [_("%(date)s 没有生效的积分细则，请改日期", date=deed_date)]
         version = version_in_force(household.village, local_today())
-    version = with_items(version)
-    items = [i for c in (version.categories if version else []) for i in c.items]
-    form.item_id.choices = [SelectChoice(i.id, i.name) for i in items]
     form_error = None
     if form.validate_on_submit():
         try:
@@ -80,9 +76,12 @@ def score(household_id):
                 points=form.points.data or None, note=form.note.data,
                 idempotency_key=form.idempotency_key.data,
                 evidence_id=photo_id(form.photo, household.village_id), **_deed_extras(form))
+            # read before the commit expires the rows (issue 10: no reload to say "done")
+            message = _scored_message(entry)
+            done = url_for("households.show", household_id=household.id)
             db.session.commit()
-            flash(_scored_message(entry), "success")
-            return redirect(url_for("households.show", household_id=household.id))
+            flash(message, "success")
+            return redirect(done)
         except Refusal as exc:
             db.session.rollback()
             field = _FIELD_OF.get(exc.code)
@@ -91,7 +90,7 @@ def score(household_id):
             else:
                 form_error = photo_or_form_error(exc, form.photo)
     return render_template("scoring/score.html", household=household, form=form,
-                           version=version, form_error=form_error)
+                           version=with_items(version), form_error=form_error)
 
 
 @bp.route("/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
