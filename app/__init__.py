@@ -66,6 +66,8 @@ def create_app(config=None):
     init_security(app)
 
     from app import models  # noqa: F401  (registers every table with the metadata)
+    from app.ids import IdConverter
+    app.url_map.converters["int"] = IdConverter   # before the routes: ids past MAX_ID 404
     _register_blueprints(app)
 
     from app.cli import register_cli

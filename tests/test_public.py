@@ -106,3 +106,31 @@ def test_rulebook_is_readable_from_the_door_plate(app, world):
     html = app.test_client().get(url).get_data(as_text=True)
     assert "拾金不昧" in html and "5～10" in html and "村民代表会议" in html
     assert "张小三" not in html
+
+
+def test_the_visit_that_ends_a_notice_period_shows_the_rank_it_gives(app, world):
+    """The QR page confirms entries whose notice has ended before it ranks the household,
+    so the first visit after the notice shows the new rank, not the old one."""
+    import re
+    from datetime import timedelta
+
+    from app.scoring.models import LedgerEntry, VillageSettings
+    from app.scoring.periods import local_today
+    a1, a2 = world["hh"]["a1"], world["hh"]["a2"]
+    v, u = world["village_a"], world["users"]["scorer"]
+    db.session.get(VillageSettings, v.id).notice_days = 7
+    other = post_entry(household=a1, item_id=item(v, "红白喜事简办").id,
+                       deed_date=date(2026, 11, 2), recorded_by=u)
+    entry = post_entry(household=a2, item_id=item(v, "拾金不昧").id, points="8",
+                       deed_date=date(2026, 11, 2), recorded_by=u, review=False)
+    other.notice_until = local_today() - timedelta(days=1)     # a1's +5 counts now
+    entry.notice_until = local_today() + timedelta(days=3)     # a2's +8 not yet
+    db.session.commit()
+    first = app.test_client().get(_url(app, a2).replace("http://jf.test", ""))
+    assert re.search(r'data-testid="rank">(\d+)', first.get_data(as_text=True)).group(1) == "2"
+    db.session.get(LedgerEntry, entry.id).notice_until = local_today() - timedelta(days=1)
+    db.session.commit()
+    html = app.test_client().get(_url(app, a2).replace("http://jf.test", "")).get_data(
+        as_text=True)
+    assert re.search(r'data-testid="rank">(\d+)', html).group(1) == "1"
+    assert db.session.get(LedgerEntry, entry.id).status == "confirmed"

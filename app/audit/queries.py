@@ -16,6 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.accounts.models import User
 from app.audit.models import AuditLog
 from app.extensions import db
+from app.ids import as_id
 from app.households.models import Household
 from app.regions.models import Region
 from app.regions.queries import children, in_scope, region_or_404, villages_under
@@ -29,10 +30,7 @@ CENT = Decimal("0.01")
 
 
 def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
+    return as_id(value) if value not in (None, "") else None
 
 
 def _date(value):

@@ -15,6 +15,7 @@ from app.audit.labels import (DIRECTION_LABELS, KIND_LABELS, OBJECTION_OUTCOMES,
                               STATUS_LABELS, label)
 from app.audit.services import ACTION_LABELS, FIELD_LABELS, TARGET_LABELS, VALUE_LABELS
 from app.extensions import db
+from app.ids import page_number
 from app.regions.models import Region
 from app.scoring.chain import chain_head
 from app.scoring.models import STATUSES
@@ -38,7 +39,7 @@ def entries():
     filters = queries.EntryFilters.from_args(request.args)
     queries.check_filters(region, filters)
     totals = queries.totals(region, filters)
-    page = queries.entries_page(region, filters, request.args.get("page", 1, type=int),
+    page = queries.entries_page(region, filters, request.args.get("page", 1, type=page_number),
                                 total=totals.count)
     return render_template("audit/entries.html", region=region, filters=filters, page=page,
                            totals=totals,
@@ -159,7 +160,7 @@ def log():
     """The audit log of administrative actions in the user's region, newest first."""
     region = scope()
     filters = queries.LogFilters.from_args(request.args)
-    page = queries.log_page(region, filters, request.args.get("page", 1, type=int))
+    page = queries.log_page(region, filters, request.args.get("page", 1, type=page_number))
     return render_template("audit/log.html", region=region, filters=filters, page=page,
                            choices=queries.log_choices(region), action_labels=ACTION_LABELS,
                            target_labels=TARGET_LABELS, field_labels=FIELD_LABELS,

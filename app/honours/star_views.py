@@ -14,6 +14,7 @@ from app.honours.stars import (bands_of, conferment_of, star_period, star_period
                                star_ratings)
 from app.households.queries import village_or_404
 from app.i18n import refusal_text
+from app.ids import as_id
 from app.regions.queries import get_scoped_or_404
 from app.rules.engine import Refusal
 from app.rules.queries import version_in_force
@@ -107,7 +108,7 @@ def plates(conferment_id):
     ?household= prints one."""
     conferment = get_scoped_or_404(StarConferment, conferment_id, "village_id", scope())
     ratings = [r for r in conferment.ratings if r.stars > 0]
-    only = request.args.get("household", type=int)
+    only = request.args.get("household", type=as_id)
     if only:
         ratings = [r for r in ratings if r.household_id == only]
     return render_template("honours/plates.html", conferment=conferment,

@@ -13,6 +13,7 @@ from app.households import queries, roster, services
 from app.households.forms import ArchiveForm, ConfirmForm, RosterImportForm
 from app.households.privacy import can_see_phones
 from app.households.qr import public_url, qr_svg
+from app.ids import as_id, page_number
 from app.regions.queries import children
 from app.review.services import confirm_due
 from app.scoring import queries as ledger
@@ -34,9 +35,10 @@ def index(village_id):
     """Find a household by house number, name or pinyin initials."""
     village = queries.village_or_404(village_id, scope())
     q = request.args.get("q", "")
-    group_id = request.args.get("group", type=int)
+    group_id = request.args.get("group", type=as_id)
     page = db.paginate(queries.search_stmt(village.id, q, group_id),
-                       page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+                       page=request.args.get("page", 1, type=page_number), per_page=50,
+                       error_out=False)
     return render_template("households/index.html", village=village, page=page, q=q,
                            group_id=group_id, groups=children(village))
 
@@ -50,7 +52,7 @@ def show(household_id):
         db.session.commit()
     rank, out_of = ledger.rank_of(household)
     month = month_period(local_today())
-    entries = ledger.entries_page(household.id, request.args.get("page", 1, type=int),
+    entries = ledger.entries_page(household.id, request.args.get("page", 1, type=page_number),
                                   current_app.config["ENTRIES_PER_PAGE"])
     # The door-plate link is a key to the household's villager pages (objections, reports
     # in its name): only village cadres who score see it, not volunteers or officials.
@@ -108,7 +110,7 @@ def plates(village_id):
     cadres who score only: each plate is a key to its household's villager pages."""
     village = queries.village_or_404(village_id, scope())
     groups = children(village)
-    group_id = request.args.get("group", type=int)
+    group_id = request.args.get("group", type=as_id)
     group = next((g for g in groups if g.id == group_id), None)
     if group_id is not None and group is None:
         abort(404)

@@ -30,9 +30,9 @@ def household(token):
             abort(404)
         return render_template("public/closed.html", village=closed.village), 410
     today = local_today()
-    rank, out_of = ledger.rank_of(household)
-    if confirm_due(household.village_id):
+    if confirm_due(household.village_id):   # first: the rank counts what this confirms
         db.session.commit()
+    rank, out_of = ledger.rank_of(household)
     trend = monthly_trend(household.id, today)   # its last month is this month
     return render_template(
         "public/household.html", masked_name=mask_name(household.head_name),

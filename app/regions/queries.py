@@ -6,6 +6,7 @@ from flask import abort
 from sqlalchemy import select
 
 from app.extensions import db
+from app.ids import as_id
 from app.regions.models import Region
 
 
@@ -21,9 +22,8 @@ def in_scope(stmt, region_column, scope: Region):
 
 def get_scoped_or_404(model, ident, region_attr: str, scope: Region):
     """Load ``model`` by primary key when its ``region_attr`` region lies in ``scope``, else 404."""
-    try:
-        ident = int(ident)
-    except (TypeError, ValueError):
+    ident = as_id(ident)
+    if ident is None:
         abort(404)
     stmt = in_scope(select(model).where(model.id == ident), getattr(model, region_attr), scope)
     obj = db.session.execute(stmt).scalar_one_or_none()

@@ -10,6 +10,7 @@ from app.evidence.forms import photo_id, photo_or_form_error
 from app.extensions import db
 from app.households.queries import village_or_404
 from app.i18n import refusal_text
+from app.ids import as_id
 from app.regions.queries import children, get_scoped_or_404
 from app.review import queries, services
 from app.review.forms import (AcceptReportForm, ObjectionForm, ReasonForm, ResolveForm,
@@ -191,7 +192,7 @@ def notice(village_id):
         db.session.commit()
     period = parse_month(request.args.get("month")) or month_period(local_today())
     groups = children(village)
-    group_id = request.args.get("group", type=int)
+    group_id = request.args.get("group", type=as_id)
     group = next((g for g in groups if g.id == group_id), None)
     entries = queries.notice_entries(village.id, period, group.id if group else None)
     return render_template("review/notice.html", village=village, groups=groups, group=group,

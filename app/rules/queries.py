@@ -6,6 +6,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
+from app.ids import as_id
 from app.memo import memo, watch
 from app.rules.engine import BookRule, Cap, Component, Expiry, ItemRule
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion
@@ -58,9 +59,8 @@ def with_items(version):
 
 def item_in_version(version, item_id):
     """The RuleItem ``item_id`` when it belongs to ``version``, else None."""
-    try:
-        item_id = int(item_id)
-    except (TypeError, ValueError):
+    item_id = as_id(item_id)
+    if item_id is None:
         return None
     stmt = (select(RuleItem).join(Category)
             .where(RuleItem.id == item_id, Category.version_id == version.id))

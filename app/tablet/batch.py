@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 
 from app.extensions import db
+from app.ids import as_id
 from app.households.models import Household
 from app.i18n import refusal_text
 from app.rules.engine import Refusal
@@ -60,9 +61,8 @@ def checks_of(item) -> list:
 
 
 def _household_in(village, household_id):
-    try:
-        household_id = int(household_id)
-    except (TypeError, ValueError):
+    household_id = as_id(household_id)
+    if household_id is None:
         return None
     return db.session.execute(
         select(Household).where(Household.id == household_id,

@@ -23,6 +23,7 @@ from flask_wtf.csrf import generate_csrf
 from app.accounts.access import require, scope
 from app.extensions import db
 from app.households import queries as hh_q
+from app.ids import as_id
 from app.regions.queries import children, region_or_404
 from app.scoring.periods import local_today
 from app.tablet import batch
@@ -95,7 +96,7 @@ def inspect(group_id):
     village = group.parent
     today = local_today()
     items = batch.scorecard_items(village, today)
-    chosen = next((i for i in items if i.id == request.args.get("item", type=int)),
+    chosen = next((i for i in items if i.id == request.args.get("item", type=as_id)),
                   items[0] if items else None)
     households = hh_q.households_of_group(group)
     done = batch.scored_on(chosen, [h.id for h in households], today) if chosen else {}
