@@ -114,6 +114,8 @@ def _register_template_helpers(app):
     app.jinja_env.filters["points"] = fmt_points
     app.jinja_env.filters["local_time"] = lambda ts: to_local(ts).strftime("%Y-%m-%d %H:%M")
     app.jinja_env.filters["month_short"] = _month_short
+    from app.scoring.periods import local_today
+    app.jinja_env.globals["local_today"] = local_today   # date fields' max: not the future
 
     @app.context_processor
     def _globals():

@@ -344,6 +344,7 @@ def nasty(app, world):
 def test_csv_export_bom_neutralised_numbers_and_chain_head(app, world, login, nasty):
     resp = login("auditor").get("/audit/entries.csv")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"   # the charset once
     assert "attachment" in resp.headers["Content-Disposition"]
     assert resp.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(resp.data.decode("utf-8-sig"))))

@@ -304,6 +304,18 @@ def test_an_item_outside_the_rulebook_is_refused_at_its_field(app, world, login,
     assert _entries() == before
 
 
+def test_a_future_date_refused_keeps_the_date_picker_at_today(app, world, login):
+    """After a future date is refused, the date field still stops at today: its ``max`` is
+    today, not the date that was typed."""
+    from app.scoring.periods import local_today
+    a1 = world["hh"]["a1"]
+    html = login("scorer").post(f"/households/{a1.id}/score", data={
+        "item_id": item(world["village_a"], "红白喜事简办").id, "deed_date": "2099-01-01",
+        "quantity": "1"}).get_data(as_text=True)
+    assert "事情发生日期不能晚于今天" in html and 'value="2099-01-01"' in html
+    assert f'max="{local_today().isoformat()}"' in html and 'max="2099-01-01"' not in html
+
+
 @FUZZ
 @given(points=st.one_of(st.text(max_size=12), st.sampled_from(
     ["-5", "1e9", "NaN", "Infinity", "11", "4.99", "5.001", "０７", "七", "5,5", " 7 "])))

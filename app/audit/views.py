@@ -106,7 +106,7 @@ def _export(fmt: str) -> Response:
         head = exports.header(region, filters, _filter_labels(filters))
         rows = exports.records(region, filters)
         if fmt == "csv":
-            return _download(exports.to_csv(head, rows), "text/csv; charset=utf-8", "csv",
+            return _download(exports.to_csv(head, rows), "text/csv", "csv",
                              region)
         return _download(exports.to_xlsx(head, rows), XLSX, "xlsx", region)
 
