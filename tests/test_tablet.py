@@ -251,3 +251,19 @@ def test_sync_takes_fractional_points_as_decimals(app, world, login):
     result = resp.get_json()["results"][0]
     assert result["status"] == "posted", result
     assert Decimal(result["points"]) == Decimal("5.5")
+
+
+def test_sync_rows_with_ids_past_the_integer_range_are_refused_one_by_one(app, world, login):
+    """A huge household or item id in one row (app.ids) is that row's refusal; the other
+    rows of the batch are posted (a fresh user's batch failed whole with a 500)."""
+    v, hh = world["village_a"], world["hh"]
+    item = add_scorecard(v)
+    db.session.commit()
+    rows = _rows(item, [hh["a1"], hh["a4"], hh["a1"]])
+    rows[0]["household_id"] = 3000000000
+    rows[1]["item_id"] = 10 ** 20
+    resp = login("scorer").post(f"/tablet/villages/{v.id}/sync", json={"rows": rows})
+    assert resp.status_code == 200
+    results = resp.get_json()["results"]
+    assert [r["status"] for r in results] == ["not_found", "refused", "posted"]
+    assert results[1]["code"] == "item_not_in_force" and _count() == 1
