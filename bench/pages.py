@@ -352,8 +352,9 @@ def print_growth(small: dict, large: dict) -> None:
             g = r["median"] / small["results"][name]["median"]
             norm = (r["median"] / large["results"]["trivial"]["median"]) / \
                 (small["results"][name]["median"] / small["results"]["trivial"]["median"])
-            print(f"  {name:<13} {g:6.2f}  (as ratios to /healthz: {norm:5.2f})  "
-                  f"{'ok' if g <= 1.3 or norm <= 1.3 else 'NO'}")
+            # the target is on the medians; the ratios discount a run whose /healthz moved
+            verdict = "ok" if g <= 1.3 else "ok as a ratio only" if norm <= 1.3 else "NO"
+            print(f"  {name:<13} {g:6.2f}  (as ratios to /healthz: {norm:5.2f})  {verdict}")
 
 
 def main():
