@@ -153,8 +153,6 @@ def test_filters_and_they_keep_their_values(app, world, login, ledger):
     assert ids("status=held") == []
     assert ids("date_from=2026-10-20&date_to=2026-11-01") == \
         sorted([e["a2_award"].id, e["a2_deduct"].id])
-    # bad values are ignored rather than failing
-    assert len(ids("date_from=yesterday&status=nonsense&scorer=x")) == 7
     # totals follow the filters
     html = get(client, "/audit/entries?category=环境卫生")
     assert 'data-testid="total-count">3<' in html and 'data-testid="total-net">-4<' in html
@@ -168,6 +166,32 @@ def test_filters_and_they_keep_their_values(app, world, login, ledger):
     assert '<option value="confirmed" selected>' in html
     # export links carry the filters
     assert f"/audit/entries.csv?village={va}&amp;group={g2}" in html
+
+
+def test_bad_filters_are_shown_at_their_field_and_list_nothing(app, world, login, ledger):
+    client = login("auditor")
+    html = get(client, "/audit/entries?date_from=yesterday&status=nonsense&scorer=x&item=清洁")
+    errors = dict(re.findall(r'id="err-(\w+)" data-testid="filter-error">([^<]+)<', html))
+    assert errors == {"date_from": "日期不对，请按“年-月-日”填写，例如 2026-11-30。",
+                      "status": "请从列表中选择。", "scorer": "请从列表中选择。"}
+    assert 'data-testid="filters-invalid"' in html and listed(html) == []
+    assert 'data-testid="totals"' not in html and "导出 Excel" not in html
+    assert 'name="item" value="清洁"' in html                      # what was typed stays
+    assert 'class="form-select is-invalid" aria-invalid="true" aria-describedby="err-status"' \
+        in html
+    # a start date after the end date: the error is at the end date, both dates stay
+    html = get(client, "/audit/entries?date_from=2026-11-20&date_to=2026-11-01")
+    assert 'id="err-date_to" data-testid="filter-error">结束日期早于开始日期，请改正。<' in html
+    assert 'name="date_from" value="2026-11-20"' in html and listed(html) == []
+    # an export of bad filters goes back to the explorer, which shows them
+    for fmt in ("csv", "xlsx"):
+        resp = client.get(f"/audit/entries.{fmt}?date_from=2026-11-20&date_to=2026-11-01")
+        assert resp.status_code == 302
+        assert resp.headers["Location"] == \
+            "/audit/entries?date_from=2026-11-20&date_to=2026-11-01"
+    # the same in English
+    html = get(client, "/audit/entries?lang=en&status=nonsense")
+    assert 'data-testid="filter-error">Please choose from the list.<' in html
 
 
 def test_pagination_fifty_a_page_with_a_fixed_number_of_queries(app, world, login):
@@ -483,6 +507,9 @@ def test_log_filters(app, world, login):
     assert actions("action=user.create") == ["user.create"]
     assert actions("date_from=2026-01-05&date_to=2026-01-05") == ["user.create"]
     assert actions("date_from=2026-01-06") == ["household.archive"]
+    html = get(client, "/audit/log?date_from=2026-01-06&date_to=2026-01-05&actor=me")
+    assert re.findall(r'id="err-(\w+)"', html) == ["actor", "date_to"]
+    assert 'data-testid="filters-invalid"' in html and "data-action=" not in html
     html = get(client, "/audit/log")
     assert "迁往县城" in html and "secret" not in html
     assert "<del>在册</del> → 迁出" in html

@@ -3,6 +3,7 @@ cases (rare characters, emoji, blank and duplicate rows, formula cells, negative
 quantities, oversized and malformed files), each with the exact message shown and the data
 left as it was. On SQLite and on PostgreSQL (TEST_DATABASE_URL)."""
 import io
+import re
 import random
 import zipfile
 
@@ -273,7 +274,8 @@ def test_quantities_outside_1_to_100_are_refused(app, world, scorer, quantity):
 
 
 @pytest.mark.parametrize("quantity, message", [
-    ("abc", "Not a valid integer value."), ("1.5", None), ("", "请填写次数")])
+    ("abc", "请填写整数，例如 1、2、3"), ("1.5", "请填写整数，例如 1、2、3"),
+    ("三", "请填写整数，例如 1、2、3"), ("", "请填写次数"), (" 2.0 ", "请填写整数，例如 1、2、3")])
 def test_quantities_that_are_not_numbers(app, world, login, quantity, message):
     a1 = world["hh"]["a1"]
     before = _entries()
@@ -282,8 +284,25 @@ def test_quantities_that_are_not_numbers(app, world, login, quantity, message):
         "quantity": quantity})
     assert resp.status_code == 200
     html = resp.get_data(as_text=True)
-    assert "invalid-feedback" in html and "Not a valid" not in html  # shown in Chinese
+    # one message at the field, in Chinese (not also "must be between 1 and 100")
+    assert re.findall(r'<div class="invalid-feedback d-block fs-6">([^<]+)</div>', html) == \
+        [message]
+    assert f'value="{quantity}"' in html or quantity == ""       # what was typed stays
     assert _entries() == before
+
+
+def test_whole_number_fields_refuse_numbers_past_the_integer_range(app):
+    """A field without a NumberRange (the correction's 编号) refuses a number no column holds,
+    rather than passing it to the database."""
+    from werkzeug.datastructures import MultiDict
+    from app.reports.forms import FindingForm
+    with app.test_request_context():
+        for text, errors in (("99999999999999999999", ["数字太大"]), ("-2147483649", ["数字太大"]),
+                             ("1.5", ["请填写整数，例如 1、2、3"]), ("", []),
+                             ("2147483647", []), ("１２", [])):   # full-width digits: 12
+            form = FindingForm(MultiDict({"supersedes": text}))
+            form.supersedes.validate(form)
+            assert form.supersedes.errors == errors, text
 
 
 @pytest.mark.parametrize("item_id", ["999999", "-1", "abc"])

@@ -278,6 +278,8 @@ def test_counter_flow_receipt_and_qr_page(app, world, login):
     assert resp.status_code == 302
     receipt = client.get(resp.headers["Location"]).get_data(as_text=True)
     assert "兑换小票" in receipt and "大米" in receipt and "打印小票" in receipt
+    # no yuan value and no points-to-yuan rate: the yuan total is a dash, not a partial sum
+    assert 'data-testid="total-yuan">—<' in receipt
     # a double tap posts the same form: one redemption
     client.post(f"/counter/{h.id}", data={f"q{rice.id}": "2", "idempotency_key": "form-1"})
     assert db.session.scalar(select(func.count(Redemption.id))) == 1

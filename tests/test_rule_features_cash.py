@@ -155,6 +155,9 @@ def test_counter_shows_the_checkbox_then_the_receipt_shows_the_cash(app, world, 
     assert 'data-testid="cash"' in receipt and "1.83" in receipt
     r = db.session.scalar(select(Redemption).where(Redemption.household_id == hid))
     assert r.cash_yuan == D("1.83") and r.total_points == D("10")
+    # the 合计 row gives the basket's yuan too: the sum of its lines
+    yuan = [line.yuan for line in r.lines]
+    assert None not in yuan and f'data-testid="total-yuan">{sum(yuan)}<' in receipt
     admin = login("vadmin")
     assert "1.83" in admin.get(f"/redemptions/{r.id}/cancel").get_data(as_text=True)
     resp = admin.post(f"/redemptions/{r.id}/cancel", data={"reason": "退货",

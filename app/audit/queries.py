@@ -2,14 +2,16 @@
 filter form, and the audit log. Everything goes through ``regions.queries.in_scope``.
 
 A filter value naming a village or villager group outside the user's scope is a 404, like
-any other object outside it; values that do not parse (a malformed date, an unknown status)
-are ignored.
+any other object outside it. Values that do not parse (a malformed date, an unknown status, a
+start date after the end date) are kept as errors at their field (``EntryFilters.errors``):
+the explorer shows them and lists nothing rather than an unfiltered ledger.
 """
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select, text
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -29,15 +31,37 @@ VOID = ("declined", "cancelled")
 CENT = Decimal("0.01")
 
 
-def _int(value):
-    return as_id(value) if value not in (None, "") else None
+CHOOSE_FROM_LIST = _l("请从列表中选择。")
+BAD_DATE = _l("日期不对，请按“年-月-日”填写，例如 2026-11-30。")
+DATES_REVERSED = _l("结束日期早于开始日期，请改正。")
 
 
-def _date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except (TypeError, ValueError):
+def _int(value, name: str, errors: dict):
+    if value in (None, ""):
         return None
+    number = as_id(value)
+    if number is None:
+        errors[name] = CHOOSE_FROM_LIST
+    return number
+
+
+def _date(value, name: str, errors: dict):
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        errors[name] = BAD_DATE
+        return None
+
+
+def _dates(args, errors: dict) -> tuple:
+    """(date_from, date_to) from ``args``; a reversed pair is an error at ``date_to``."""
+    date_from = _date(args.get("date_from"), "date_from", errors)
+    date_to = _date(args.get("date_to"), "date_to", errors)
+    if date_from and date_to and date_from > date_to:
+        errors["date_to"] = DATES_REVERSED
+    return date_from, date_to
 
 
 def _text(value, limit: int = 64) -> str:
@@ -63,21 +87,33 @@ class EntryFilters:
     status: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    #: {field name: message (lazy gettext, Chinese first)} for values that did not parse;
+    #: the field itself is then None or "". Not part of ``to_args``.
+    errors: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_args(cls, args) -> "EntryFilters":
-        """Filters from a request's query string (a MultiDict); bad values are dropped."""
+        """Filters from a request's query string (a MultiDict). A value that does not parse
+        (an id that is not a whole number, an unknown status, a malformed date) or a
+        ``date_from`` after ``date_to`` leaves that field unset and puts a message in
+        ``errors`` under its name."""
+        errors = {}
         status = _text(args.get("status"), 16)
-        return cls(village=_int(args.get("village")), group=_int(args.get("group")),
-                   house=_text(args.get("house"), 32), scorer=_int(args.get("scorer")),
+        if status not in STATUSES and status:
+            errors["status"] = CHOOSE_FROM_LIST
+        date_from, date_to = _dates(args, errors)
+        return cls(village=_int(args.get("village"), "village", errors),
+                   group=_int(args.get("group"), "group", errors),
+                   house=_text(args.get("house"), 32),
+                   scorer=_int(args.get("scorer"), "scorer", errors),
                    item=_text(args.get("item"), 128), category=_text(args.get("category")),
                    status=status if status in STATUSES else "",
-                   date_from=_date(args.get("date_from")), date_to=_date(args.get("date_to")))
+                   date_from=date_from, date_to=date_to, errors=errors)
 
     def to_args(self) -> dict:
         """The filters that are set, as query-string arguments (for links: pages, exports)."""
         return {k: (v.isoformat() if isinstance(v, date) else v)
-                for k, v in asdict(self).items() if v not in (None, "")}
+                for k, v in asdict(self).items() if k != "errors" and v not in (None, "")}
 
     @property
     def is_empty(self) -> bool:
@@ -339,16 +375,24 @@ class LogFilters:
     action: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    #: as EntryFilters.errors
+    errors: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def from_args(cls, args) -> "LogFilters":
-        return cls(region=_int(args.get("region")), actor=_int(args.get("actor")),
-                   action=_text(args.get("action")), date_from=_date(args.get("date_from")),
-                   date_to=_date(args.get("date_to")))
+        """Filters from a query string; what does not parse goes to ``errors`` (as
+        EntryFilters.from_args)."""
+        errors = {}
+        date_from, date_to = _dates(args, errors)
+        return cls(region=_int(args.get("region"), "region", errors),
+                   actor=_int(args.get("actor"), "actor", errors),
+                   action=_text(args.get("action")), date_from=date_from, date_to=date_to,
+                   errors=errors)
 
     def to_args(self) -> dict:
+        """The filters that are set, as query-string arguments."""
         return {k: (v.isoformat() if isinstance(v, date) else v)
-                for k, v in asdict(self).items() if v not in (None, "")}
+                for k, v in asdict(self).items() if k != "errors" and v not in (None, "")}
 
 
 def local_day_start(d: date) -> datetime:

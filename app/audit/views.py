@@ -4,7 +4,8 @@ import json
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import (Blueprint, Response, current_app, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 
 from app.accounts.access import require, scope
@@ -34,16 +35,21 @@ def _labels():
 @bp.route("/entries")
 @require("view")
 def entries():
-    """The ledger explorer: the region's entries, filtered, with totals and anomaly flags."""
+    """The ledger explorer: the region's entries, filtered, with totals and anomaly flags.
+    A filter that does not parse is shown at its field, with no entries and no totals."""
     region = scope()
     filters = queries.EntryFilters.from_args(request.args)
     queries.check_filters(region, filters)
-    totals = queries.totals(region, filters)
-    page = queries.entries_page(region, filters, request.args.get("page", 1, type=page_number),
-                                total=totals.count)
+    totals = page = None
+    flags = {}
+    if not filters.errors:
+        totals = queries.totals(region, filters)
+        page = queries.entries_page(region, filters,
+                                    request.args.get("page", 1, type=page_number),
+                                    total=totals.count)
+        flags = flags_for(page.items, region)
     return render_template("audit/entries.html", region=region, filters=filters, page=page,
-                           totals=totals,
-                           flags=flags_for(page.items, region),
+                           totals=totals, flags=flags,
                            choices=queries.filter_choices(region, filters), **_labels())
 
 
@@ -99,9 +105,11 @@ def _download(data: bytes, mimetype: str, ext: str, region) -> Response:
 
 
 def _export(fmt: str) -> Response:
+    filters = queries.EntryFilters.from_args(request.args)
+    if filters.errors:   # back to the explorer, which shows them at their fields
+        return redirect(url_for("audit.entries", **request.args.to_dict()))
     with exports.snapshot():
         region = scope()
-        filters = queries.EntryFilters.from_args(request.args)
         queries.check_filters(region, filters)
         head = exports.header(region, filters, _filter_labels(filters))
         rows = exports.records(region, filters)
@@ -157,10 +165,12 @@ def changes(before, after) -> list:
 @bp.route("/log")
 @require("view")
 def log():
-    """The audit log of administrative actions in the user's region, newest first."""
+    """The audit log of administrative actions in the user's region, newest first. A filter
+    that does not parse is shown at its field, with no rows."""
     region = scope()
     filters = queries.LogFilters.from_args(request.args)
-    page = queries.log_page(region, filters, request.args.get("page", 1, type=page_number))
+    page = None if filters.errors else queries.log_page(
+        region, filters, request.args.get("page", 1, type=page_number))
     return render_template("audit/log.html", region=region, filters=filters, page=page,
                            choices=queries.log_choices(region), action_labels=ACTION_LABELS,
                            target_labels=TARGET_LABELS, field_labels=FIELD_LABELS,

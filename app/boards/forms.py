@@ -1,10 +1,12 @@
 """Forms of the board pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from app.fields import WholeNumberField
 
 _COUNT = [Optional(), NumberRange(1, 500, _l("须是 1 到 500 之间的整数"))]
 
@@ -16,7 +18,7 @@ class DefinitionForm(FlaskForm):
         SelectChoice("month", _l("每月")), SelectChoice("quarter", _l("每季度")),
         SelectChoice("half", _l("每半年")), SelectChoice("year", _l("每年"))])
     group_id = SelectField(_l("范围"), coerce=int)
-    red_top_n = IntegerField(_l("红榜：前几名（不填表示不限）"), validators=_COUNT)
+    red_top_n = WholeNumberField(_l("红榜：前几名（不填表示不限）"), validators=_COUNT)
     red_threshold = StringField(_l("红榜：本期积分达到多少分（不填表示不限）"),
                                 validators=[Optional(), Length(max=12)])
     black_items = StringField(
@@ -26,14 +28,14 @@ class DefinitionForm(FlaskForm):
                                    validators=[Optional(), Length(max=255)])
     black_threshold = StringField(_l("黑榜：本期扣分达到多少分（不填表示有扣分即上榜）"),
                                   validators=[Optional(), Length(max=12)])
-    black_bottom_n = IntegerField(_l("黑榜：最多几户（扣分最多的几户；不填表示不限）"),
+    black_bottom_n = WholeNumberField(_l("黑榜：最多几户（扣分最多的几户；不填表示不限）"),
                                   validators=_COUNT)
     red_item_code = SelectField(_l("上红榜另记的评分项（可不选）"))
     red_points = StringField(_l("其分值（仅范围项填写）"), validators=[Optional(), Length(max=12)])
     black_item_code = SelectField(_l("上黑榜另记的评分项（可不选）"))
     black_points = StringField(_l("其分值（仅范围项填写）"),
                                validators=[Optional(), Length(max=12)])
-    notice_days = IntegerField(_l("榜单公示天数（不填按本村记分公示天数）"), validators=[
+    notice_days = WholeNumberField(_l("榜单公示天数（不填按本村记分公示天数）"), validators=[
         Optional(), NumberRange(0, 30, _l("公示天数须在 0 到 30 之间"))])
 
 

@@ -3,8 +3,10 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from app.fields import WholeNumberField
 
 
 class NominateForm(FlaskForm):
@@ -12,7 +14,7 @@ class NominateForm(FlaskForm):
     house_number = StringField(_l("门牌号"), validators=[
         DataRequired(_l("请填写门牌号")), Length(max=32)])
     title = SelectField(_l("称号"), validators=[InputRequired(_l("请选择称号"))])
-    year = IntegerField(_l("年度"), validators=[InputRequired(_l("请填写年度"))])
+    year = WholeNumberField(_l("年度"), validators=[InputRequired(_l("请填写年度"))])
     reason = TextAreaField(_l("推荐理由（事迹）"), validators=[
         DataRequired(_l("请写明推荐理由（事迹）")), Length(max=500, message=_l("不能超过 500 字"))])
     idempotency_key = HiddenField(default=lambda: uuid.uuid4().hex)
@@ -29,7 +31,7 @@ class PublicNominateForm(FlaskForm):
 
 
 class NoticeForm(FlaskForm):
-    days = IntegerField(_l("公示天数"), default=5, validators=[
+    days = WholeNumberField(_l("公示天数"), default=5, validators=[
         InputRequired(_l("请填写公示天数")), NumberRange(0, 30, _l("公示天数须在 0 到 30 之间"))])
 
 

@@ -4,10 +4,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms.fields.choices import SelectChoice
-from wtforms import (DateField, IntegerField, RadioField, SelectField, SelectMultipleField,
+from wtforms import (DateField, RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.fields import WholeNumberField
 
 
 class PeriodForm(FlaskForm):
@@ -73,9 +75,9 @@ class DrawForm(FlaskForm):
     """The city's random draw: how many villages, how many entries in each, and the seed
     (blank: a fresh random one, recorded)."""
 
-    village_count = IntegerField(_l("抽查村数"), default=3,
+    village_count = WholeNumberField(_l("抽查村数"), default=3,
                                  validators=[DataRequired(), NumberRange(1, 100)])
-    entry_count = IntegerField(_l("每村抽查记录数"), default=10,
+    entry_count = WholeNumberField(_l("每村抽查记录数"), default=10,
                                validators=[DataRequired(), NumberRange(1, 100)])
     seed = StringField(_l("随机种子（可不填）"), validators=[Optional(), Length(max=64)])
 
@@ -88,7 +90,7 @@ class FindingForm(FlaskForm):
                                           SelectChoice("problem", _l("有问题"))],
                          validators=[DataRequired()])
     text = TextAreaField(_l("抽查情况"), validators=[DataRequired(), Length(max=5000)])
-    supersedes = IntegerField(_l("更正第几条结果（编号，可不填）"), validators=[Optional()])
+    supersedes = WholeNumberField(_l("更正第几条结果（编号，可不填）"), validators=[Optional()])
     correction_reason = TextAreaField(_l("更正原因"), validators=[Optional(), Length(max=2000)])
 
 

@@ -3,12 +3,13 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateField, HiddenField, IntegerField, RadioField, SelectField, StringField,
+from wtforms import (DateField, HiddenField, RadioField, SelectField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.evidence.forms import photo_field
+from app.fields import WholeNumberField
 
 
 class ReasonForm(FlaskForm):
@@ -54,7 +55,7 @@ class AcceptReportForm(FlaskForm):
 
 
 class VillageSettingsForm(FlaskForm):
-    notice_days = IntegerField(_l("公示天数（0 表示不公示，记分立即生效）"), validators=[
+    notice_days = WholeNumberField(_l("公示天数（0 表示不公示，记分立即生效）"), validators=[
         InputRequired(_l("请填写公示天数")), NumberRange(0, 30, _l("公示天数须在 0 到 30 之间"))])
     review_above = StringField(_l("超过多少分须另一人审核（不填表示不按分值审核）"),
                                validators=[Optional(), Length(max=12)])

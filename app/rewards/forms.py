@@ -4,11 +4,12 @@ import uuid
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import (BooleanField, HiddenField, IntegerField, PasswordField, RadioField,
+from wtforms import (BooleanField, HiddenField, PasswordField, RadioField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.evidence.forms import photo_field
+from app.fields import WholeNumberField
 
 
 def _new_key():
@@ -25,7 +26,7 @@ class RewardForm(FlaskForm):
     kind = RadioField(_l("类型"), choices=[SelectChoice("goods", _l("实物（有库存）")),
                                            SelectChoice("service", _l("服务或荣誉（无库存）"))],
                       default="goods")
-    low_stock_at = IntegerField(_l("库存预警（不多于此数时提醒）"), default=5, validators=[
+    low_stock_at = WholeNumberField(_l("库存预警（不多于此数时提醒）"), default=5, validators=[
         InputRequired(_l("请填写库存预警数")), NumberRange(0, 100000)])
     yuan_value = StringField(_l("每单位价值（元，用于结算和统计；可不填）"),
                              validators=[Optional(), Length(max=14)])
@@ -34,14 +35,14 @@ class RewardForm(FlaskForm):
 
 
 class StockInForm(FlaskForm):
-    quantity = IntegerField(_l("入库数量"), validators=[
+    quantity = WholeNumberField(_l("入库数量"), validators=[
         InputRequired(_l("请填写数量")), NumberRange(1, 100000, _l("数量必须在 1 到 100000 之间"))])
     supplier = StringField(_l("供货方"), validators=[Optional(), Length(max=128)])
     cost_yuan = StringField(_l("进货金额（元）"), validators=[Optional(), Length(max=14)])
 
 
 class AdjustForm(FlaskForm):
-    delta = IntegerField(_l("调整数量（减少填负数）"), validators=[
+    delta = WholeNumberField(_l("调整数量（减少填负数）"), validators=[
         InputRequired(_l("请填写数量")), NumberRange(-100000, 100000)])
     reason = StringField(_l("调整原因（如 损坏、盘点）"), validators=[
         DataRequired(_l("请填写调整原因")), Length(max=500)])

@@ -114,6 +114,15 @@ class Redemption(db.Model):
         """The points the basket was worth (Decimal): spent points plus those paid in cash."""
         return self.total_points + (self.cash_points or 0)
 
+    @property
+    def basket_yuan(self):
+        """The basket's worth in yuan (Decimal): the sum of its lines' ``yuan``; None when any
+        line has no yuan value (a partial sum would understate it)."""
+        values = [line.yuan for line in self.lines]
+        if not values or any(v is None for v in values):
+            return None
+        return sum(values)
+
 
 class RedemptionLine(db.Model):
     """A line of a basket: the reward and a snapshot of its name, unit and price, in points

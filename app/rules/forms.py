@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField,
+from wtforms import (BooleanField, DateField, HiddenField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from app.fields import WholeNumberField
 from app.i18n import refusal_text
 from app.rules.engine import PERIODS, ROUNDINGS, Refusal, to_points
 
@@ -230,12 +231,12 @@ class AdoptForm(FlaskForm):
 
     meeting = SelectField(_l("表决会议"), choices=MEETING_CHOICES, default="村民代表会议")
     meeting_date = DateField(_l("会议日期"), validators=[DataRequired(_l("请填写会议日期"))])
-    votes_for = IntegerField(_l("赞成票"), validators=[
+    votes_for = WholeNumberField(_l("赞成票"), validators=[
         InputRequired(_l("请填写赞成票数")), NumberRange(0, 100000, _l("票数必须是 0 或以上的整数"))])
-    votes_against = IntegerField(_l("反对票"), validators=[
+    votes_against = WholeNumberField(_l("反对票"), validators=[
         InputRequired(_l("请填写反对票数（没有填 0）")),
         NumberRange(0, 100000, _l("票数必须是 0 或以上的整数"))])
-    votes_abstain = IntegerField(_l("弃权票"), validators=[
+    votes_abstain = WholeNumberField(_l("弃权票"), validators=[
         InputRequired(_l("请填写弃权票数（没有填 0）")),
         NumberRange(0, 100000, _l("票数必须是 0 或以上的整数"))])
     proposed = BooleanField(_l("村党组织提议"))
@@ -302,10 +303,10 @@ class PreviewForm(FlaskForm):
         InputRequired(_l("请选择一户"))])
     item = SelectField(_l("评分项"), coerce=int, validators=[InputRequired(_l("请选择评分项"))])
     deed_date = DateField(_l("发生日期"), validators=[Optional()])
-    quantity = IntegerField(_l("次数"), default=1, validators=[
+    quantity = WholeNumberField(_l("次数"), default=1, validators=[
         Optional(), NumberRange(1, 100, _l("次数必须在 1 到 100 之间"))])
     points = StringField(_l("分值（范围分、参照评分）"), validators=[Optional(), Length(max=12)])
-    problems = IntegerField(_l("发现的问题数（检查评分）"), validators=[
+    problems = WholeNumberField(_l("发现的问题数（检查评分）"), validators=[
         Optional(), NumberRange(0, 1000, _l("问题数必须是 0 到 1000 的整数"))])
     units = StringField(_l("数量（折算项，如小时数）"), validators=[Optional(), Length(max=12)])
     tier = StringField(_l("级别（分级项）"), validators=[Optional(), Length(max=32)])

@@ -3,10 +3,11 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.evidence.forms import photo_field
+from app.fields import WholeNumberField
 
 
 def _new_key():
@@ -19,10 +20,10 @@ class ScoreForm(FlaskForm):
     item_id = RadioField(_l("评分项"), coerce=int, validate_choice=False,
                          validators=[InputRequired(_l("请选择一个评分项"))])
     deed_date = DateField(_l("发生日期"), validators=[DataRequired(_l("请填写日期"))])
-    quantity = IntegerField(_l("次数"), default=1, validators=[
+    quantity = WholeNumberField(_l("次数"), default=1, validators=[
         InputRequired(_l("请填写次数")), NumberRange(1, 100, _l("次数必须在 1 到 100 之间"))])
     points = StringField(_l("分值（仅限范围项）"), validators=[Optional(), Length(max=12)])
-    problems = IntegerField(_l("发现的问题数"), validators=[
+    problems = WholeNumberField(_l("发现的问题数"), validators=[
         Optional(), NumberRange(0, 1000, _l("问题数必须是 0 到 1000 的整数"))])
     units = StringField(_l("数量（如小时数）"), validators=[Optional(), Length(max=12)])
     tier = StringField(_l("级别"), validators=[Optional(), Length(max=32)])
