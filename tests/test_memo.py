@@ -1,9 +1,9 @@
 """Transaction-scoped memos (app.memo, issue 10): what a request reads once is never served
 after the rows behind it changed, after the transaction ended, or after a savepoint that
 wrote the chain was rolled back."""
-from datetime import date
+from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.memo import memo
@@ -80,3 +80,34 @@ def test_supermarket_settings_are_read_again_once_saved(world):
     db.session.commit()
     set_open_days(vid, "")
     assert settings_of(vid).open_days == ""
+
+
+def test_a_sanction_is_read_once_a_transaction_and_again_once_reversed(world):
+    """A redemption asks for the household's sanction in the view and in the service: one
+    read; a reversal flushed in the same transaction lifts it at once."""
+    from app.rules.uses_state import redemption_block
+    from app.scoring.periods import local_today
+    from app.scoring.services import reverse_entry
+    from tests.rule_uses_helpers import uses_rulebook
+    uses_rulebook(world)
+    h, today = world["hh"]["a1"], local_today()
+    sanction = post_entry(household=h, recorded_by=world["users"]["vadmin"],
+                          item_id=item(world["village_a"], "参与赌博").id,
+                          deed_date=today - timedelta(days=3))
+    db.session.commit()
+    assert sanction.status == "confirmed"               # the test villages have no notice
+    statements = []
+    listen = lambda *args: statements.append(args[2])   # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        first = redemption_block(h, today)
+        reads = len(statements)
+        assert first[0].id == sanction.id and reads >= 1
+        assert redemption_block(h, today) == first and len(statements) == reads
+        reverse_entry(sanction, reason="复核", recorded_by=world["users"]["vadmin"])
+        db.session.flush()
+        assert redemption_block(h, today) is None       # the flush dropped the memo
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    db.session.rollback()
+    assert redemption_block(h, today)[0].id == sanction.id   # the reversal was rolled back

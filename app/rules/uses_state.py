@@ -7,12 +7,17 @@ from decimal import Decimal
 from sqlalchemy import exists, select
 
 from app.extensions import db
+from app.memo import memo, watch
 from app.rules import queries as rules_q
 from app.rules.engine import N_, Refusal
 from app.rules.models import RuleItem
 from app.rules.uses import dividend_shares, privileges, redemption_blocked_until
 from app.scoring.models import LedgerEntry
 from app.scoring.periods import local_today, year_period
+
+# the sanctions are read from confirmed entries and their items' params: a write to either
+# drops the memo (app.memo)
+watch("redemption_block", LedgerEntry, RuleItem)
 
 
 def household_privileges(household, today: date | None = None) -> list:
@@ -33,8 +38,19 @@ def redemption_block(household, today: date | None = None):
     blocks the household's redemptions on ``today`` the longest, or None. A sanction is a
     confirmed entry, not reversed, of an item whose params carry
     ``blocks_redemption_months``; it blocks from its deed date for that many months (the
-    item as it was in the version that judged the entry)."""
+    item as it was in the version that judged the entry). Read once per transaction and
+    household (a redemption checks it in the view and again in the service)."""
     today = today or local_today()
+    known = memo("redemption_block")
+    if known is not None and (household.id, today) in known:
+        return known[(household.id, today)]
+    found = _redemption_block(household, today)
+    if known is not None:
+        known[(household.id, today)] = found
+    return found
+
+
+def _redemption_block(household, today: date):
     reversal = db.aliased(LedgerEntry)
     confirmed = (LedgerEntry.household_id == household.id, LedgerEntry.kind == "score",
                  LedgerEntry.status == "confirmed", LedgerEntry.deed_date <= today)
