@@ -189,6 +189,11 @@ def test_bad_filters_are_shown_at_their_field_and_list_nothing(app, world, login
         assert resp.status_code == 302
         assert resp.headers["Location"] == \
             "/audit/entries?date_from=2026-11-20&date_to=2026-11-01"
+    # dates outside 2000-2099 (9999-12-31 overflowed the month arithmetic: a 500)
+    html = get(client, "/audit/entries?status=confirmed&date_to=9999-12-31")
+    assert 'id="err-date_to" data-testid="filter-error">日期须在 2000 年到 2099 年之间<' in html
+    html = get(client, "/audit/log?date_from=0001-01-01&date_to=9999-12-31")
+    assert re.findall(r'id="err-(\w+)"', html) == ["date_from", "date_to"]
     # the same in English
     html = get(client, "/audit/entries?lang=en&status=nonsense")
     assert 'data-testid="filter-error">Please choose from the list.<' in html
@@ -652,3 +657,31 @@ def test_explorer_in_english(app, world, login):
         assert english in html, english
     for chinese in ("台账查询", "净积分", "自家记分"):
         assert chinese not in html, chinese
+
+
+def test_every_logged_key_has_a_chinese_label():
+    """The log's 改动 column names each changed field in Chinese: every key a ``log_action``
+    call writes (its dict literals, a board definition's fields, an honour's and an
+    account's state) has a FIELD_LABELS entry, and None shows as a dash, not "null"."""
+    import ast
+    from pathlib import Path
+    from app.audit.services import FIELD_LABELS
+    from app.audit.views import _json_text
+    from app.boards.services import DEFINITION_FIELDS
+    keys = set(DEFINITION_FIELDS) | {"username", "display_name", "role", "region", "region_id",
+                                     "is_active", "household_id", "created", "updated",
+                                     "unchanged", "new_groups", "house_numbers", "file"}
+    for path in (Path(__file__).resolve().parent.parent / "app").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = getattr(getattr(node, "func", None), "id", None) or \
+                getattr(getattr(node, "func", None), "attr", None)
+            if isinstance(node, ast.Call) and name == "log_action":
+                for kw in node.keywords:
+                    if kw.arg in ("before", "after"):
+                        keys |= {k.value for d in ast.walk(kw.value) if isinstance(d, ast.Dict)
+                                 for k in d.keys if isinstance(k, ast.Constant)}
+    assert len(keys) > 40
+    assert sorted(keys - set(FIELD_LABELS)) == []
+    assert _json_text(None, "red_threshold") == "—"
+    assert _json_text("nominated", "status") == "已提名"
+    assert _json_text("quarter", "period_kind") == "每季度"

@@ -6,6 +6,7 @@ import io
 import re
 import random
 import zipfile
+from decimal import Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -365,3 +366,38 @@ def test_any_text_in_login_and_search_is_answered_without_error(app, world, scor
     assert resp.status_code in (200, 302, 400)
     resp = scorer.get(f"/villages/{world['village_a'].id}/households", query_string={"q": q})
     assert resp.status_code == (400 if "\x00" in q else 200)
+
+
+@pytest.mark.parametrize("typed, message", [
+    ("2026-13-40", "日期不对，请按“年-月-日”填写，例如 2026-11-30。"),
+    ("yesterday", "日期不对，请按“年-月-日”填写，例如 2026-11-30。"),
+    ("9999-12-31", "日期须在 2000 年到 2099 年之间"),
+    ("0001-01-01", "日期须在 2000 年到 2099 年之间"), ("", "请填写日期")])
+def test_a_deed_date_that_is_not_a_date_gets_one_message_saying_so(app, world, login, typed,
+                                                                      message):
+    a1 = world["hh"]["a1"]
+    before = _entries()
+    html = login("scorer").post(f"/households/{a1.id}/score", data={
+        "item_id": item(world["village_a"], "红白喜事简办").id, "deed_date": typed,
+        "quantity": "1"}).get_data(as_text=True)
+    assert re.findall(r'<div class="invalid-feedback d-block fs-6">([^<]+)</div>', html) == \
+        [message]
+    assert _entries() == before
+
+
+def test_points_too_large_say_so():
+    from app.rules.engine import Refusal, to_points
+    from app.rewards.services import to_yuan
+    for text, message in (("99999999999", "分值太大，最多 99999999.99 分"),
+                          ("-100000000", "分值太大，最多 99999999.99 分"),
+                          ("1e3", "分值必须是数字"), ("5.555", "分值最多保留两位小数")):
+        with pytest.raises(Refusal) as err:
+            to_points(text)
+        assert err.value.message == message, text
+    assert to_points("99999999.99") == Decimal("99999999.99")
+    for text, message in (("1e400", "金额太大，最多 9999999999.99 元"),
+                          ("1E+30", "金额太大，最多 9999999999.99 元"),
+                          ("1e-400", "金额必须是不小于 0、最多两位小数的数字")):
+        with pytest.raises(Refusal) as err:            # 1e400 raised InvalidOperation: a 500
+            to_yuan(text)
+        assert err.value.message == message, text

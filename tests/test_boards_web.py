@@ -31,8 +31,15 @@ def test_define_draft_review_notice_publish_through_the_pages(app, world, login)
                                                          "red_threshold": "abc"})
     text = bad.get_data(as_text=True)
     assert bad.status_code == 200 and "red_threshold 须" not in text   # no field code shown
-    assert 'is-invalid" id="red_threshold"' in text and "请填写数字" in text
+    assert 'is-invalid" id="red_threshold"' in text and "分值必须是数字" in text
     assert 'value="十一月红黑榜"' in bad.get_data(as_text=True)      # what was typed is kept
+    # points as everywhere: more than two decimals refused, not rounded; too large said so
+    for typed, message in (("1.555", "分值最多保留两位小数"), ("1e-400", "分值必须是数字"),
+                           ("99999999999", "分值太大，最多 99999999.99 分"),
+                           ("100000.01", "须是 0 到 100000 之间的数")):
+        text = admin.post(f"/regions/{vid}/boards/new", data={**form, "red_threshold": typed}
+                          ).get_data(as_text=True)
+        assert 'is-invalid" id="red_threshold"' in text and message in text, typed
     assert admin.post(f"/regions/{vid}/boards/new", data=form).status_code == 302
     definition = db.session.query(BoardDefinition).filter_by(name="十一月红黑榜").one()
     scorer = login("scorer")                                   # drafting needs manage_households

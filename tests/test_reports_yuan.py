@@ -199,7 +199,8 @@ def test_rollup_periods_beyond_next_year_or_before_2000_show_this_year(app, worl
     county = login("county")
     this_year = str(local_today().year)
     for query in ("period=2099", f"period={local_today().year + 2}-Q1",
-                  "start=1999-12-01&end=2000-01-31"):
+                  "start=1999-12-01&end=2000-01-31", "start=9999-12-31&end=9999-12-31",
+                  "start=0001-01-01&end=0001-01-01"):
         resp = county.get(f"/rollups/{world['county_a'].id}?{query}")
         html = resp.get_data(as_text=True)
         assert resp.status_code == 200 and "期间超出可查范围" in html, query

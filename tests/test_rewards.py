@@ -411,3 +411,32 @@ def test_report_lists_villager_groups_in_the_villages_order(world):
     data = queries.report(world["village_a"].id, today, today + timedelta(days=1))
     assert [name for name, _, _ in data["by_group"]] == [
         "第一村民小组", "第二村民小组", "第三村民小组"]
+
+
+def test_a_redemption_is_refunded_at_the_supermarket_not_reversed_like_a_score(app, world,
+                                                                                login):
+    """A scorer's 冲正 of a redemption's spend entry gave the points back but kept the goods
+    out of stock, and the redemption could then never be cancelled: a spend entry is refused
+    by reverse_entry, its page and the API, and only cancel_redemption refunds it."""
+    _award(world, times=2)
+    rice, _haircut = _shop(world)
+    h = world["hh"]["a1"]
+    r = services.redeem(household=h, basket={rice.id: 2}, by_user=None)
+    db.session.commit()
+    rid, entry_id, hid = r.id, r.entry_id, h.id
+    with pytest.raises(Refusal) as err:
+        reverse_entry(r.entry, reason="退货", recorded_by=world["users"]["scorer"])
+    assert err.value.code == "spend_not_reversible"
+    db.session.rollback()
+    scorer = login("scorer")
+    page = scorer.get(f"/households/{hid}").get_data(as_text=True)
+    assert f"/entries/{entry_id}/reverse" not in page                 # no 冲正 button
+    resp = scorer.post(f"/entries/{entry_id}/reverse", data={"reason": "退货",
+                                                             "idempotency_key": "rv-1"})
+    assert resp.status_code == 200 and "请到积分超市“退还”这次兑换" in resp.get_data(as_text=True)
+    assert _balance(hid).spendable_balance == 5 and _stock(rice.id) == 8   # nothing moved
+    services.cancel_redemption(db.session.get(Redemption, rid), reason="退货",
+                               by_user=world["users"]["vadmin"])
+    db.session.commit()
+    assert _balance(hid).spendable_balance == 10 and _stock(rice.id) == 10
+    assert verify() == []

@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.accounts.models import User
 from app.audit.models import AuditLog
 from app.extensions import db
+from app.fields import read_date
 from app.ids import as_id
 from app.households.models import Household
 from app.regions.models import Region
@@ -32,7 +33,6 @@ CENT = Decimal("0.01")
 
 
 CHOOSE_FROM_LIST = _l("请从列表中选择。")
-BAD_DATE = _l("日期不对，请按“年-月-日”填写，例如 2026-11-30。")
 DATES_REVERSED = _l("结束日期早于开始日期，请改正。")
 
 
@@ -46,13 +46,10 @@ def _int(value, name: str, errors: dict):
 
 
 def _date(value, name: str, errors: dict):
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except (TypeError, ValueError):
-        errors[name] = BAD_DATE
-        return None
+    day, message = read_date(value)
+    if message:
+        errors[name] = message
+    return day
 
 
 def _dates(args, errors: dict) -> tuple:

@@ -1,12 +1,12 @@
 """Forms of the board pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, HiddenField, SelectField,
+from wtforms import (BooleanField, HiddenField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.fields import WholeNumberField
+from app.fields import DayField, WholeNumberField
 
 _COUNT = [Optional(), NumberRange(1, 500, _l("须是 1 到 500 之间的整数"))]
 
@@ -56,7 +56,7 @@ class CorrectForm(FlaskForm):
 
 class BlackCorrectionForm(FlaskForm):
     household_id = HiddenField(validators=[InputRequired()])
-    corrected_on = DateField(_l("整改日期"), validators=[DataRequired(_l("请填写日期"))])
+    corrected_on = DayField(_l("整改日期"), validators=[DataRequired(_l("请填写日期"))])
     note = StringField(_l("整改情况"), validators=[DataRequired(_l("请填写整改情况")),
                                                  Length(max=500)])
 

@@ -2,7 +2,6 @@
 under_notice -> published), corrections and black-board corrections. They flush, never
 commit; each raises Refusal (Chinese message template) when the request cannot be done."""
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
@@ -13,7 +12,7 @@ from app.boards.models import (PERIOD_KINDS, BlackCorrection, BoardChange, Board
 from app.extensions import db
 from app.public.masking import mask_name
 from app.rules import queries as rules_q
-from app.rules.engine import N_, Refusal
+from app.rules.engine import N_, Refusal, to_points
 from app.scoring.periods import Period, local_today
 from app.scoring.models import LedgerEntry
 from app.scoring.services import post_entry, reverse_entry, village_settings
@@ -25,15 +24,18 @@ DEFINITION_FIELDS = ("name", "period_kind", "group_id", "red_top_n", "red_thresh
 
 
 def _points(value, field):
-    if value in (None, ""):
+    """Points typed for a threshold or an extra item's points: blank is None; else points
+    as everywhere (``rules.engine.to_points``: plain decimals, two places at most, refused
+    rather than rounded) from 0 to 100000. Raises Refusal("bad_points") at ``field``."""
+    if value is None or not str(value).strip():
         return None
     try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise Refusal("bad_points", N_("请填写数字，如 5 或 2.5"), field=field) from None
-    if not number.is_finite() or number < 0 or number > 100000:
+        number = to_points(str(value))
+    except Refusal as exc:
+        raise Refusal(exc.code, exc.template, **exc.params, field=field) from None
+    if not 0 <= number <= 100000:
         raise Refusal("bad_points", N_("须是 0 到 100000 之间的数"), field=field)
-    return number.quantize(Decimal("0.01"))
+    return number
 
 
 def item_by_code(village, code: str, on):

@@ -102,7 +102,7 @@ def _save(form, region, definition=None):
     try:
         saved = services.save_definition(region, _values(form), definition)
         log_action(current_user, "board.define", region=region, target=saved,
-                   after=_values(form))
+                   after={f: getattr(saved, f) for f in services.DEFINITION_FIELDS})
         db.session.commit()
         flash(_("榜单设置已保存。"), "success")
         return redirect(url_for("boards.manage", region_id=region.id))

@@ -3,10 +3,10 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from app.fields import WholeNumberField
+from app.fields import DayField, WholeNumberField
 
 
 class NominateForm(FlaskForm):
@@ -37,7 +37,7 @@ class NoticeForm(FlaskForm):
 
 class DecisionForm(FlaskForm):
     """The award decision: 四议两公开 record (date of the meeting and what it decided)."""
-    decision_date = DateField(_l("决定日期"), validators=[DataRequired(_l("请填写决定日期"))])
+    decision_date = DayField(_l("决定日期"), validators=[DataRequired(_l("请填写决定日期"))])
     note = TextAreaField(_l("决定记录（会议、到会人数、表决结果）"), validators=[
         DataRequired(_l("请填写决定记录")), Length(max=1000)])
 

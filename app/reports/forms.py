@@ -4,12 +4,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms.fields.choices import SelectChoice
-from wtforms import (DateField, RadioField, SelectField, SelectMultipleField,
+from wtforms import (RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.fields import WholeNumberField
+from app.fields import DayField, WholeNumberField
 
 
 class PeriodForm(FlaskForm):
@@ -19,8 +19,8 @@ class PeriodForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("自"), validators=[Optional()])
-    end = DateField(_l("止（含）"), validators=[Optional()])
+    start = DayField(_l("自"), validators=[Optional()])
+    end = DayField(_l("止（含）"), validators=[Optional()])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -36,7 +36,7 @@ class PilotForm(FlaskForm):
     round_id = SelectField(_l("试点轮次"), coerce=int)
     areas = MultiCheckboxField(_l("试点示范内容（选 2 到 3 项）"))
     plan = FileField(_l("试点示范方案（文件）"))
-    filed_on = DateField(_l("方案备案日期"), validators=[Optional()])
+    filed_on = DayField(_l("方案备案日期"), validators=[Optional()])
 
     def validate_filed_on(self, field):
         """The plan cannot have been filed after today (the local date)."""
@@ -99,9 +99,9 @@ class RoundForm(FlaskForm):
     due dates (month-day, each year)."""
 
     name = StringField(_l("轮次名称（如 2023-2024）"), validators=[Length(max=64)])
-    starts_on = DateField(_l("开始日期"), validators=[Optional()])
-    ends_on = DateField(_l("结束日期（含）"), validators=[Optional()])
-    plan_due = DateField(_l("方案备案截止日期（可不填：第一年 5 月 15 日）"),
+    starts_on = DayField(_l("开始日期"), validators=[Optional()])
+    ends_on = DayField(_l("结束日期（含）"), validators=[Optional()])
+    plan_due = DayField(_l("方案备案截止日期（可不填：第一年 5 月 15 日）"),
                          validators=[Optional()])
     assessment_due = StringField(_l("乡镇自评截止（每年，月-日）"), default="11-30",
                                  validators=[Length(max=10)])

@@ -28,7 +28,8 @@ def custom_period(first: date, last: date) -> Period | None:
     ``last`` is before ``first`` or the range is longer than MAX_DAYS."""
     if last < first or (last - first).days > MAX_DAYS:
         return None
-    return Period(first, last + timedelta(days=1), f"{first.isoformat()}~{last.isoformat()}")
+    end = last + timedelta(days=1) if last < date.max else last   # 9999-12-31: out of reach
+    return Period(first, end, f"{first.isoformat()}~{last.isoformat()}")
 
 
 def parse_period(text: str | None, first: str | None = None,

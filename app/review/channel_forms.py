@@ -4,10 +4,11 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.evidence.forms import photo_field
+from app.fields import DayField
 
 
 class _DeedFields(FlaskForm):
@@ -15,7 +16,7 @@ class _DeedFields(FlaskForm):
     # naming the channels the rulebook accepts for it
     item_id = SelectField(_l("哪一项"), coerce=int, validate_choice=False,
                           validators=[InputRequired(_l("请选择一项"))])
-    deed_date = DateField(_l("哪一天"), validators=[DataRequired(_l("请填写日期"))])
+    deed_date = DayField(_l("哪一天"), validators=[DataRequired(_l("请填写日期"))])
     description = TextAreaField(_l("简单说明"), validators=[
         DataRequired(_l("请简单写明是什么事")), Length(max=500, message=_l("不能超过 500 字"))])
     photo = photo_field()

@@ -3,13 +3,13 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (DateField, HiddenField, RadioField, SelectField, StringField,
+from wtforms import (HiddenField, RadioField, SelectField, StringField,
                      TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.evidence.forms import photo_field
-from app.fields import WholeNumberField
+from app.fields import DayField, WholeNumberField
 
 
 class ReasonForm(FlaskForm):
@@ -43,7 +43,7 @@ def _item_or_none(value):
 class SelfReportForm(FlaskForm):
     item_id = SelectField(_l("做了哪一件好事"), coerce=_item_or_none,
                           validators=[InputRequired(_l("请选择一项"))])
-    deed_date = DateField(_l("哪一天"), validators=[DataRequired(_l("请填写日期"))])
+    deed_date = DayField(_l("哪一天"), validators=[DataRequired(_l("请填写日期"))])
     description = TextAreaField(_l("简单说明"), validators=[
         DataRequired(_l("请简单写明做了什么好事")), Length(max=500, message=_l("不能超过 500 字"))])
     photo = photo_field()

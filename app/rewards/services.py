@@ -30,7 +30,7 @@ CENT = Decimal("0.01")
 
 def to_yuan(value) -> Decimal | None:
     """``value`` (str or Decimal, never float) as yuan with two decimals; None when blank.
-    Raises Refusal("bad_cost") for anything else or a negative amount."""
+    Raises Refusal("bad_cost") for anything else, a negative amount or 1e10 yuan and more."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, float):
@@ -39,7 +39,9 @@ def to_yuan(value) -> Decimal | None:
         d = Decimal(str(value).strip())
     except InvalidOperation:
         raise Refusal("bad_cost", N_("金额必须是数字")) from None
-    if not d.is_finite() or d < 0 or d != d.quantize(CENT) or d >= Decimal("1e10"):
+    if d.is_finite() and d >= Decimal("1e10"):   # before quantize, which raises on 1e400
+        raise Refusal("bad_cost", N_("金额太大，最多 9999999999.99 元"))
+    if not d.is_finite() or d < 0 or d != d.quantize(CENT):
         raise Refusal("bad_cost", N_("金额必须是不小于 0、最多两位小数的数字"))
     return d.quantize(CENT)
 
@@ -359,7 +361,7 @@ def cancel_redemption(redemption: Redemption, *, reason: str, by_user,
     reason = (reason or "").strip()
     if not reason:
         raise Refusal("reason_required", N_("请填写退还原因"))
-    reversal = scoring.reverse_entry(redemption.entry, reason=reason[:500],
+    reversal = scoring.reverse_spend(redemption.entry, reason=reason[:500],
                                      recorded_by=by_user,
                                      idempotency_key=("rc-" + idempotency_key)[:64]
                                      if idempotency_key else None)

@@ -21,7 +21,8 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from app.points import fmt_points
 
 CENT = Decimal("0.01")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d{1,8}(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_TOO_MANY_POINTS = Decimal("100000000")
 
 
 def N_(msgid: str) -> str:
@@ -205,7 +206,8 @@ def to_points(value) -> Decimal:
     """Parse ``value`` (str, int or Decimal; never float) into points with 2 decimals.
 
     Accepts plain decimal notation only ("5", "-2", "0.5"; no exponents, NaN or
-    infinities) up to 99,999,999.99. Raises Refusal("bad_points") otherwise.
+    infinities) up to 99,999,999.99 either way. Raises Refusal("bad_points") otherwise, saying
+    which: not a number, too large, or more than two decimals.
     """
     if isinstance(value, float):
         raise TypeError("points must never be floats")
@@ -215,9 +217,11 @@ def to_points(value) -> Decimal:
         text = format(value, "f")
     else:
         text = str(value).strip()
-    if not _PLAIN_NUMBER.match(text):
+    if len(text) > 40 or not _PLAIN_NUMBER.match(text):
         raise Refusal("bad_points", N_("分值必须是数字"))
     d = Decimal(text)
+    if abs(d) >= _TOO_MANY_POINTS:
+        raise Refusal("bad_points", N_("分值太大，最多 99999999.99 分"))
     if d != d.quantize(CENT):
         raise Refusal("bad_points", N_("分值最多保留两位小数"))
     return d.quantize(CENT)

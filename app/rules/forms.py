@@ -9,12 +9,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, HiddenField, SelectField,
+from wtforms import (BooleanField, HiddenField, SelectField,
                      StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.fields import WholeNumberField
+from app.fields import DayField, WholeNumberField
 from app.i18n import refusal_text
 from app.rules.engine import PERIODS, ROUNDINGS, Refusal, to_points
 
@@ -230,7 +230,7 @@ class AdoptForm(FlaskForm):
     """The decision adopting a draft, following 四议两公开, and the date it takes effect."""
 
     meeting = SelectField(_l("表决会议"), choices=MEETING_CHOICES, default="村民代表会议")
-    meeting_date = DateField(_l("会议日期"), validators=[DataRequired(_l("请填写会议日期"))])
+    meeting_date = DayField(_l("会议日期"), validators=[DataRequired(_l("请填写会议日期"))])
     votes_for = WholeNumberField(_l("赞成票"), validators=[
         InputRequired(_l("请填写赞成票数")), NumberRange(0, 100000, _l("票数必须是 0 或以上的整数"))])
     votes_against = WholeNumberField(_l("反对票"), validators=[
@@ -242,7 +242,7 @@ class AdoptForm(FlaskForm):
     proposed = BooleanField(_l("村党组织提议"))
     discussed = BooleanField(_l("村“两委”会议商议"))
     reviewed = BooleanField(_l("党员大会审议"))
-    effective_from = DateField(_l("施行日期（从这一天起按新版本记分）"),
+    effective_from = DayField(_l("施行日期（从这一天起按新版本记分）"),
                                validators=[DataRequired(_l("请填写施行日期"))])
     note = TextAreaField(_l("决议公开情况等补充说明（可不填）"),
                          validators=[Optional(), Length(max=500)])
@@ -302,7 +302,7 @@ class PreviewForm(FlaskForm):
     household = SelectField(_l("农户"), coerce=int, validators=[
         InputRequired(_l("请选择一户"))])
     item = SelectField(_l("评分项"), coerce=int, validators=[InputRequired(_l("请选择评分项"))])
-    deed_date = DateField(_l("发生日期"), validators=[Optional()])
+    deed_date = DayField(_l("发生日期"), validators=[Optional()])
     quantity = WholeNumberField(_l("次数"), default=1, validators=[
         Optional(), NumberRange(1, 100, _l("次数必须在 1 到 100 之间"))])
     points = StringField(_l("分值（范围分、参照评分）"), validators=[Optional(), Length(max=12)])

@@ -3,11 +3,11 @@ import uuid
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.evidence.forms import photo_field
-from app.fields import WholeNumberField
+from app.fields import DayField, WholeNumberField
 
 
 def _new_key():
@@ -19,7 +19,7 @@ class ScoreForm(FlaskForm):
     # (item_not_in_force, shown at this field), so a POST need not load every item
     item_id = RadioField(_l("评分项"), coerce=int, validate_choice=False,
                          validators=[InputRequired(_l("请选择一个评分项"))])
-    deed_date = DateField(_l("发生日期"), validators=[DataRequired(_l("请填写日期"))])
+    deed_date = DayField(_l("发生日期"), validators=[DataRequired(_l("请填写日期"))])
     quantity = WholeNumberField(_l("次数"), default=1, validators=[
         InputRequired(_l("请填写次数")), NumberRange(1, 100, _l("次数必须在 1 到 100 之间"))])
     points = StringField(_l("分值（仅限范围项）"), validators=[Optional(), Length(max=12)])

@@ -40,6 +40,21 @@ def to_local(ts: datetime) -> datetime:
     return ts.astimezone(local_zone())
 
 
+#: The local dates a form, filter or report may name: the years 2000-2099 this app keeps
+#: ledgers for (a date near year 1 or 9999 overflows the day arithmetic of periods).
+FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def parse_date(text: str | None) -> date | None:
+    """An ISO local date ``YYYY-MM-DD`` between FIRST_DATE and LAST_DATE; None when empty,
+    malformed or outside them."""
+    try:
+        day = date.fromisoformat((text or "").strip())
+    except (ValueError, TypeError):
+        return None
+    return day if FIRST_DATE <= day <= LAST_DATE else None
+
+
 def month_period(d: date) -> Period:
     """The calendar month containing local date ``d``."""
     start = d.replace(day=1)

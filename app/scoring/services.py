@@ -303,8 +303,30 @@ def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,
     is offset by a confirmed reversal; an entry not yet confirmed is moved to ``cancelled``
     and its reversal is recorded as cancelled too, so neither counts. Returns the flushed
     reversal. Raises Refusal when the reason is blank, the entry is itself a reversal, or it
-    has already been reversed or declined.
+    has already been reversed or declined, and Refusal("spend_not_reversible") for a spend
+    entry: a redemption is refunded at the supermarket (``rewards.services.cancel_redemption``
+    through ``reverse_spend``), which also puts its goods back in stock.
     """
+    if entry.kind == "spend":
+        raise Refusal("spend_not_reversible",
+                      N_("兑换记录不能在这里冲正，请到积分超市“退还”这次兑换（奖品会退回库存）"))
+    return _reverse(entry, reason=reason, recorded_by=recorded_by,
+                    idempotency_key=idempotency_key, recorded_at=recorded_at)
+
+
+def reverse_spend(entry: LedgerEntry, *, reason: str, recorded_by,
+                  idempotency_key: str | None = None) -> LedgerEntry:
+    """Reverse a spend entry (``reverse_entry``'s rules otherwise): for
+    ``rewards.services.cancel_redemption`` only, which restocks the redemption's goods in the
+    same transaction. Raises ValueError for an entry that is not a spend."""
+    if entry.kind != "spend":
+        raise ValueError("reverse_spend reverses spend entries only")
+    return _reverse(entry, reason=reason, recorded_by=recorded_by,
+                    idempotency_key=idempotency_key, recorded_at=None)
+
+
+def _reverse(entry: LedgerEntry, *, reason: str, recorded_by, idempotency_key: str | None,
+             recorded_at: datetime | None) -> LedgerEntry:
     first = _by_key(idempotency_key, reverses_id=entry.id)
     if first is not None:
         return first

@@ -102,6 +102,8 @@ def reverse(entry_id):
     form_error = None
     if entry.is_reversal:
         form_error = _("冲正记录不能再冲正")
+    elif entry.kind == "spend":   # refunded at the supermarket, which restocks the goods
+        form_error = _("兑换记录不能在这里冲正，请到积分超市“退还”这次兑换（奖品会退回库存）")
     elif entry.reversed_by is not None or entry.status in ("cancelled", "declined"):
         form_error = _("该记录已经冲正过")
     if form_error:
