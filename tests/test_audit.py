@@ -199,6 +199,36 @@ def test_bad_filters_are_shown_at_their_field_and_list_nothing(app, world, login
     assert 'data-testid="filter-error">Please choose from the list.<' in html
 
 
+def test_group_and_scorer_filters_that_do_not_fit_are_errors_not_404s(app, world, login,
+                                                                      ledger):
+    """Changing the village after picking a group sent the auditor to a bare 404 with every
+    filter lost; a group without its village filtered invisibly; an unknown scorer id showed
+    as 全部 with nothing listed."""
+    from app.regions.services import add_region
+    va, va2, g_a2 = world["village_a"].id, world["village_a2"], world["g_a2"]
+    add_region(code="360121100203001", name="第一村民小组", level="group", parent=va2)
+    db.session.commit()
+    client = login("auditor")
+    html = get(client, f"/audit/entries?village={va2.id}&group={g_a2.id}&item=乱")
+    assert 'id="err-group" data-testid="filter-error">这个村民小组不属于所选的村，请重新选择小组<' \
+        in html
+    assert listed(html) == [] and 'name="item" value="乱"' in html
+    assert f'<option value="{va2.id}" selected>' in html              # the new village stays
+    resp = client.get(f"/audit/entries.csv?village={va2.id}&group={g_a2.id}")
+    assert resp.status_code == 302 and "/audit/entries?" in resp.headers["Location"]
+    # a group alone: its village is chosen for it, and both show in the form
+    html = get(client, f"/audit/entries?group={g_a2.id}")
+    assert f'<option value="{va}" selected>' in html and f'<option value="{g_a2.id}" selected>' \
+        in html
+    assert listed(html) == [ledger["a4_deduct"].id]
+    # an account that recorded nothing here
+    for scorer in ("12345", str(world["users"]["scorer_b"].id)):
+        html = get(client, f"/audit/entries?scorer={scorer}")
+        assert 'id="err-scorer"' in html and listed(html) == [], scorer
+    scorer = world["users"]["scorer"].id
+    assert 'id="err-scorer"' not in get(client, f"/audit/entries?scorer={scorer}")
+
+
 def test_pagination_fifty_a_page_with_a_fixed_number_of_queries(app, world, login):
     v, a1, scorer = world["village_a"], world["hh"]["a1"], world["users"]["scorer"]
     rid = item(v, "参加村庄清洁行动").id

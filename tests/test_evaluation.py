@@ -174,6 +174,11 @@ def test_three_steps_through_the_pages(app, world, login, pilot):
         as_text=True)
     assert "南昌县" in board
     city = login("city")
+    for count, message in (("0", "须是 1 到 100 之间的整数"), ("", "请填写抽查村数"),
+                           ("1.5", "请填写整数，例如 1、2、3")):   # 0 said "required"
+        html = city.post(f"/spot-checks/{world['city'].id}?year=2025",
+                         data={"village_count": count, "entry_count": 2}).get_data(as_text=True)
+        assert message in html and "该字段是必填字段" not in html, count
     resp = city.post(f"/spot-checks/{world['city'].id}?year=2025",
                      data={"village_count": 1, "entry_count": 2, "seed": "s-2025"})
     assert resp.status_code == 302

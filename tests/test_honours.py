@@ -29,6 +29,15 @@ def test_cadre_nominates_notice_then_award_shows_on_household_and_qr_page(world,
     year = local_today().year
     scorer, vadmin = login("scorer"), login("vadmin")
     v, h = world["village_a"], world["hh"]["a2"]
+    for bad in (-5, 0, year - 2, year + 1):   # refused at the 年度 field, the rest kept
+        html = scorer.post(f"/villages/{v.id}/honours/nominate",
+                           data={"house_number": "2", "title": "最美孝子", "year": bad,
+                                 "reason": "照顾瘫痪老母亲十年", "idempotency_key": "k0"}
+                           ).get_data(as_text=True)
+        year_box = re.search(r'<input[^>]*id="year"[^>]*>', html).group(0)
+        assert "is-invalid" in year_box, bad
+        assert '<div class="invalid-feedback d-block fs-6">只能提名今年或去年的称号</div>' in html
+        assert "照顾瘫痪老母亲十年" in html
     resp = scorer.post(f"/villages/{v.id}/honours/nominate",
                        data={"house_number": "2", "title": "最美孝子", "year": year,
                              "reason": "照顾瘫痪老母亲十年", "idempotency_key": "k1"})

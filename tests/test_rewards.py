@@ -2,6 +2,7 @@
 (one spend entry, idempotent, never overspends or oversells, also with concurrent counters on
 PostgreSQL and SQLite), cancel/refund as reversal, opening days, reports and access."""
 import io
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -440,3 +441,19 @@ def test_a_redemption_is_refunded_at_the_supermarket_not_reversed_like_a_score(a
     db.session.commit()
     assert _balance(hid).spendable_balance == 10 and _stock(rice.id) == 10
     assert verify() == []
+
+
+@pytest.mark.parametrize("typed", ["1.5", "abc", "-5", "100", "99999999999999999999"])
+def test_a_bad_basket_quantity_names_the_item_and_marks_its_box(app, world, login, typed):
+    _award(world, times=2)
+    rice, haircut = _shop(world)
+    db.session.commit()
+    hid, rid = world["hh"]["a1"].id, rice.id
+    html = login("scorer").post(f"/counter/{hid}", data={
+        f"q{rid}": typed, f"q{haircut.id}": "1", "idempotency_key": "bq-1"}).get_data(as_text=True)
+    assert "“大米”的数量须是 1 到 99 之间的整数" in html
+    box = re.search(rf'<input class="([^"]*)"[^>]*name="q{rid}" value="([^"]*)"', html)
+    assert "is-invalid" in box.group(1) and box.group(2) == typed      # marked, typed kept
+    other = re.search(rf'<input class="([^"]*)"[^>]*name="q{haircut.id}"', html)
+    assert "is-invalid" not in other.group(1)
+    assert db.session.scalar(select(func.count(Redemption.id))) == 0

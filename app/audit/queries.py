@@ -6,7 +6,7 @@ any other object outside it. Values that do not parse (a malformed date, an unkn
 start date after the end date) are kept as errors at their field (``EntryFilters.errors``):
 the explorer shows them and lists nothing rather than an unfiltered ledger.
 """
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 
@@ -34,6 +34,7 @@ CENT = Decimal("0.01")
 
 CHOOSE_FROM_LIST = _l("请从列表中选择。")
 DATES_REVERSED = _l("结束日期早于开始日期，请改正。")
+GROUP_NOT_IN_VILLAGE = _l("这个村民小组不属于所选的村，请重新选择小组")
 
 
 def _int(value, name: str, errors: dict):
@@ -117,18 +118,30 @@ class EntryFilters:
         return not self.to_args()
 
 
-def check_filters(scope: Region, filters: EntryFilters) -> None:
-    """404 when the filters name a village or group outside ``scope`` (or the group is not
-    in the chosen village)."""
+def check_filters(scope: Region, filters: EntryFilters) -> EntryFilters:
+    """The filters checked against ``scope``: 404 when they name a village or group outside
+    it. A group chosen without its village (an edited or old link) gets its village, so
+    the form shows both; a group not in the chosen village (the village was changed after
+    the group was picked) and an account that recorded nothing in ``scope`` are errors at
+    their fields (``errors``). Returns the filters (a new value when the village was set)."""
     if filters.village is not None:
         village = region_or_404(filters.village, scope)
         if village.level != "village":
             abort(404)
     if filters.group is not None:
         group = region_or_404(filters.group, scope)
-        if group.level != "group" or (filters.village is not None
-                                      and group.parent_id != filters.village):
+        if group.level != "group":
             abort(404)
+        if filters.village is None and scope.level != "village":
+            filters = replace(filters, village=group.parent_id)
+        elif filters.village is not None and group.parent_id != filters.village:
+            filters.errors["group"] = GROUP_NOT_IN_VILLAGE
+    if filters.scorer is not None and "scorer" not in filters.errors:
+        recorded = in_scope(select(LedgerEntry.id).where(
+            LedgerEntry.recorded_by_id == filters.scorer).limit(1), LedgerEntry.village_id, scope)
+        if db.session.execute(recorded).first() is None:
+            filters.errors["scorer"] = CHOOSE_FROM_LIST
+    return filters
 
 
 def _filtered(stmt, scope: Region, f: EntryFilters):

@@ -38,8 +38,7 @@ def entries():
     """The ledger explorer: the region's entries, filtered, with totals and anomaly flags.
     A filter that does not parse is shown at its field, with no entries and no totals."""
     region = scope()
-    filters = queries.EntryFilters.from_args(request.args)
-    queries.check_filters(region, filters)
+    filters = queries.check_filters(region, queries.EntryFilters.from_args(request.args))
     totals = page = None
     flags = {}
     if not filters.errors:
@@ -105,12 +104,11 @@ def _download(data: bytes, mimetype: str, ext: str, region) -> Response:
 
 
 def _export(fmt: str) -> Response:
-    filters = queries.EntryFilters.from_args(request.args)
+    filters = queries.check_filters(scope(), queries.EntryFilters.from_args(request.args))
     if filters.errors:   # back to the explorer, which shows them at their fields
         return redirect(url_for("audit.entries", **request.args.to_dict()))
     with exports.snapshot():
         region = scope()
-        queries.check_filters(region, filters)
         head = exports.header(region, filters, _filter_labels(filters))
         rows = exports.records(region, filters)
         if fmt == "csv":

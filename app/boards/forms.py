@@ -29,7 +29,7 @@ class DefinitionForm(FlaskForm):
     black_threshold = StringField(_l("黑榜：本期扣分达到多少分（不填表示有扣分即上榜）"),
                                   validators=[Optional(), Length(max=12)])
     black_bottom_n = WholeNumberField(_l("黑榜：最多几户（扣分最多的几户；不填表示不限）"),
-                                  validators=_COUNT)
+                                      validators=_COUNT)
     red_item_code = SelectField(_l("上红榜另记的评分项（可不选）"))
     red_points = StringField(_l("其分值（仅范围项填写）"), validators=[Optional(), Length(max=12)])
     black_item_code = SelectField(_l("上黑榜另记的评分项（可不选）"))

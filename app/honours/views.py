@@ -85,7 +85,10 @@ def nominate(village_id):
                 return redirect(url_for("honours.show", honour_id=honour.id))
             except Refusal as exc:
                 db.session.rollback()
-                error = refusal_text(exc)
+                if exc.code == "bad_year":          # at its field, like the form's own errors
+                    form.year.errors = [*form.year.errors, refusal_text(exc)]
+                else:
+                    error = refusal_text(exc)
     return render_template("honours/nominate.html", village=village, form=form, error=error)
 
 

@@ -6,7 +6,8 @@ from flask_wtf.file import FileField
 from wtforms.fields.choices import SelectChoice
 from wtforms import (RadioField, SelectField, SelectMultipleField,
                      StringField, TextAreaField)
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (DataRequired, InputRequired, Length, NumberRange, Optional,
+                                ValidationError)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.fields import DayField, WholeNumberField
@@ -75,10 +76,11 @@ class DrawForm(FlaskForm):
     """The city's random draw: how many villages, how many entries in each, and the seed
     (blank: a fresh random one, recorded)."""
 
-    village_count = WholeNumberField(_l("抽查村数"), default=3,
-                                 validators=[DataRequired(), NumberRange(1, 100)])
-    entry_count = WholeNumberField(_l("每村抽查记录数"), default=10,
-                               validators=[DataRequired(), NumberRange(1, 100)])
+    village_count = WholeNumberField(_l("抽查村数"), default=3, validators=[
+        InputRequired(_l("请填写抽查村数")), NumberRange(1, 100, _l("须是 1 到 100 之间的整数"))])
+    entry_count = WholeNumberField(_l("每村抽查记录数"), default=10, validators=[
+        InputRequired(_l("请填写每村抽查记录数")),
+        NumberRange(1, 100, _l("须是 1 到 100 之间的整数"))])
     seed = StringField(_l("随机种子（可不填）"), validators=[Optional(), Length(max=64)])
 
 
@@ -102,7 +104,7 @@ class RoundForm(FlaskForm):
     starts_on = DayField(_l("开始日期"), validators=[Optional()])
     ends_on = DayField(_l("结束日期（含）"), validators=[Optional()])
     plan_due = DayField(_l("方案备案截止日期（可不填：第一年 5 月 15 日）"),
-                         validators=[Optional()])
+                        validators=[Optional()])
     assessment_due = StringField(_l("乡镇自评截止（每年，月-日）"), default="11-30",
                                  validators=[Length(max=10)])
     review_due = StringField(_l("县级复核截止（每年，月-日）"), default="11-30",

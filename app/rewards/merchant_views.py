@@ -159,7 +159,7 @@ def merchant_basket(merchant_id, household_id):
     household = hh_q.household_or_404(household_id, found.region)
     rewards = merchants.catalogue(found, active_only=True)
     form = RedeemForm()
-    form_error, closed = None, None
+    form_error = closed = bad_line = None
     try:
         services.check_eligible(household)
     except Refusal as exc:
@@ -181,11 +181,13 @@ def merchant_basket(merchant_id, household_id):
         except Refusal as exc:
             db.session.rollback()
             form_error = refusal_text(exc)
+            bad_line = exc.params.get("reward_id")     # its box is marked
     elif request.method == "POST" and closed:
         form_error = closed
     db.session.refresh(household.balance)
     return render_template("rewards/basket.html", household=household, rewards=rewards,
                            form=form, form_error=form_error, closed=closed, merchant=found,
+                           bad_line=bad_line,
                            posted=request.form if request.method == "POST" else {},
                            history=[])
 

@@ -255,16 +255,18 @@ def unit_yuan(reward: Reward, village_id: int) -> Decimal | None:
 
 def _basket_lines(household, basket: dict, merchant=None) -> list:
     """[(Reward, quantity)] for ``basket`` {reward id: quantity}, refused unless every item is
-    ``offered`` at this counter and quantities are 1..99."""
+    ``offered`` at this counter and quantities are 1..99 (Refusal("bad_quantity") names the
+    item, and gives its ``reward_id`` for the form to mark its box)."""
     lines = []
     for reward_id, qty in sorted(basket.items()):
         if not qty:
             continue
-        if not isinstance(qty, int) or not 0 < qty <= MAX_LINE_QUANTITY:
-            raise Refusal("bad_quantity", N_("每样数量必须在 1 到 99 之间"))
         reward = db.session.get(Reward, reward_id)
         if not offered(reward, household, merchant):
             raise Refusal("bad_item", N_("所选奖品已下架或不属于本村，请刷新页面"))
+        if not isinstance(qty, int) or not 0 < qty <= MAX_LINE_QUANTITY:
+            raise Refusal("bad_quantity", N_("“%(item)s”的数量须是 1 到 99 之间的整数"),
+                          item=reward.name, reward_id=reward.id)
         lines.append((reward, qty))
     if not lines:
         raise Refusal("empty_basket", N_("请先选择要兑换的奖品"))

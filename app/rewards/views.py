@@ -210,7 +210,7 @@ def basket(household_id):
     household = hh_q.household_or_404(household_id, scope())
     rewards = queries.catalogue(household.village_id, active_only=True)
     form = RedeemForm()
-    form_error = cash_due = None
+    form_error = cash_due = bad_line = None
     try:
         services.check_window(household.village_id)
         services.check_eligible(household)
@@ -238,12 +238,13 @@ def basket(household_id):
             db.session.rollback()
             form_error = refusal_text(exc)
             cash_due = exc.params.get("yuan") if exc.code == "cash_needed" else None
+            bad_line = exc.params.get("reward_id")     # its box is marked
     elif request.method == "POST" and closed:
         form_error = closed
     db.session.refresh(household.balance)
     response = make_response(render_template(
         "rewards/basket.html", household=household, rewards=rewards, form=form,
-        form_error=form_error, closed=closed, cash_due=cash_due,
+        form_error=form_error, closed=closed, cash_due=cash_due, bad_line=bad_line,
         posted=request.form if request.method == "POST" else {},
         history=queries.household_redemptions(household.id, 5)))
     # Back from the receipt must not bring back a filled basket under a fresh key (a second

@@ -243,7 +243,7 @@ class AdoptForm(FlaskForm):
     discussed = BooleanField(_l("村“两委”会议商议"))
     reviewed = BooleanField(_l("党员大会审议"))
     effective_from = DayField(_l("施行日期（从这一天起按新版本记分）"),
-                               validators=[DataRequired(_l("请填写施行日期"))])
+                              validators=[DataRequired(_l("请填写施行日期"))])
     note = TextAreaField(_l("决议公开情况等补充说明（可不填）"),
                          validators=[Optional(), Length(max=500)])
 
