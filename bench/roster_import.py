@@ -10,7 +10,9 @@ villager group, head, members, phone) for one new village, then times:
 - bare: ``openpyxl.load_workbook(read_only=True)`` and iterating every row's values;
 - import: what the roster page does on confirm: ``parse_roster`` (validation included),
   ``planned_changes``, ``apply_roster`` (households, members, groups, door-plate tokens,
-  balances) and the commit, into an empty database (SQLite file by default).
+  balances) and the commit, into a new village (SQLite file by default).
+
+Each side is the best of three runs.
 
 Prints both times and the ratio. Exit status 1 when the ratio is above 3.
 """
@@ -80,6 +82,8 @@ def import_roster(app, data: bytes) -> tuple:
             from app.households.services import initials
             initials("张三")
             roster.parse_roster(workbook(5, seed=1))
+            initials.cache_clear()   # every run meets the file's names for the first time
+            initials("张三")
             t0 = time.perf_counter()
             rows = roster.parse_roster(data)
             roster.planned_changes(village, rows)
@@ -105,7 +109,10 @@ def main():
     app = create_app({"SQLALCHEMY_DATABASE_URI": args.database_url})
     data = workbook(args.households)
     bare = min(_timed(bare_read, data) for _ in range(3))
-    created, seconds = import_roster(app, data)
+    # the best of three on each side (each import into a new village): one run of either
+    # moves by a third on a shared machine
+    imports = [import_roster(app, data) for _ in range(3)]
+    created, seconds = imports[0][0], min(s for _c, s in imports)
     ratio = seconds / bare
     print(f"roster of {args.households} households ({len(data) // 1024} KB): openpyxl read "
           f"{bare:.2f} s, import {seconds:.2f} s ({created} created): {ratio:.1f}x "
