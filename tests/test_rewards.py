@@ -336,6 +336,9 @@ def test_admin_pages_stock_cancel_and_report(app, world, login):
                                                            "idempotency_key": "c"})
     assert resp.status_code == 302 and _stock(oil.id) == 5
     assert "已退还" in admin.get(f"/redemptions/{r.id}").get_data(as_text=True)
+    log = login("auditor").get("/audit/log?action=redemption.cancel").get_data(as_text=True)
+    assert 'data-action="redemption.cancel"' in log and "退还兑换" in log
+    assert "<del>已兑换</del> → 已退还" in log and "退货" in log
     # the scorer at the counter may not refund nor stock; other villages see nothing
     assert login("scorer").get(f"/redemptions/{r.id}/cancel").status_code == 403
     assert login("vadmin_b").get(f"/rewards/{oil.id}/stock").status_code == 404

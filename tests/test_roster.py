@@ -153,3 +153,22 @@ def test_export_keeps_formula_looking_text_as_text(app, world, login):
     ws = load_workbook(io.BytesIO(data)).worksheets[0]
     cell = next(c for row in ws.iter_rows() for c in row if c.value == "=1+1")
     assert cell.data_type == "s"
+
+
+def test_full_width_house_numbers_are_the_same_house(app, world, login):
+    """A Chinese input method types １０１ for 101: the import matched it to no household and
+    created a second house 101. It is normalised (NFKC), here and where a number is typed."""
+    from app.review.channels import household_by_number
+    v, client = world["village_a"], login("vadmin")
+    upload(client, v, xlsx(GOOD))
+    before = count(v)
+    html = upload(client, v, xlsx([["１０１", "第一村民小组", "刘德华", "刘一、刘二", 13912345678],
+                                   ["　东３-２ ", "第一村民小组", "龘龘", "甲,乙，丙",
+                                    "0791-88888888"]])).get_data(as_text=True)
+    assert "新建 0 户，更新 0 户，未变 2 户" in html and count(v) == before
+    html = upload(client, v, xlsx([["１０１", "第一村民小组", "刘德华", "刘一、刘二", 13912345678],
+                                   ["101", "第一村民小组", "刘德华", "", ""]])
+                  ).get_data(as_text=True)
+    assert "门牌号 101 与第 2 行重复" in html                       # one house, named twice
+    assert household_by_number(v.id, "１０１").head_name == "刘德华"
+    assert count(v) == before

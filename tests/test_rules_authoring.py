@@ -280,6 +280,10 @@ def test_adoption_records_the_decision_and_takes_effect_from_its_date(app, world
     assert version_in_force(world["village_a"], date(2026, 12, 1)) == draft
     page = client.get(f"/rulebook-versions/{draft.id}").get_data(as_text=True)
     assert "2026-12-01" in page and "赞成 31 票" in page
+    # the township's operation log has it, each field named in Chinese
+    log = login("auditor").get("/audit/log?action=rulebook.adopt").get_data(as_text=True)
+    assert 'data-action="rulebook.adopt"' in log and "表决通过积分细则" in log
+    assert "施行日期" in log and "2026-12-01" in log and "<del>草稿</del> → 已通过" in log
 
 
 # (3) export and import --------------------------------------------------------------------
@@ -619,3 +623,25 @@ def test_yaml_export_right_after_load_spec_lists_each_category_once(app, world):
     out = parse_rulebook(export_yaml(version))
     assert [c.name for c in out.categories] == ["环境卫生", "孝老爱亲"]
     assert [[i.name for i in c.items] for c in out.categories] == [["门前整洁"], ["照料老人"]]
+
+
+def test_the_new_draft_buttons_post_what_their_forms_render(app, world, login):
+    """The buttons' forms sent two ``source`` fields (an empty one from hidden_tag first), so
+    WTForms read the empty one and no draft was ever made from the pages."""
+    import re
+    v = _in_force(world)
+    client = login("vadmin")
+    vid = world["village_a"].id
+    for page_url in (f"/regions/{vid}/rulebooks", f"/rulebook-versions/{v.id}"):
+        html = client.get(page_url).get_data(as_text=True)
+        form = re.search(r'<form method="post" action="(/regions/\d+/rulebooks/drafts)"[^>]*>'
+                         r'(.*?)</form>', html, re.S)
+        fields = re.findall(r'<input[^>]*name="(\w+)"[^>]*value="([^"]*)"', form.group(2))
+        assert [name for name, _value in fields].count("source") == 1, fields
+        resp = client.post(form.group(1), data=dict(fields))
+        assert resp.status_code == 302 and "/edit" in resp.headers["Location"], page_url
+    # an id past the integer range is the page's own refusal, not a 500
+    resp = client.post(f"/regions/{vid}/rulebooks/drafts",
+                       data={"source": "99999999999999999999999"})
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith(f"/regions/{vid}/rulebooks")

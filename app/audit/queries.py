@@ -21,6 +21,7 @@ from app.extensions import db
 from app.fields import read_date
 from app.ids import as_id
 from app.households.models import Household
+from app.households.numbers import house_number
 from app.regions.models import Region
 from app.regions.queries import children, in_scope, region_or_404, villages_under
 from app.scoring.models import STATUSES, LedgerChain, LedgerEntry, VillageMonth
@@ -102,7 +103,7 @@ class EntryFilters:
         date_from, date_to = _dates(args, errors)
         return cls(village=_int(args.get("village"), "village", errors),
                    group=_int(args.get("group"), "group", errors),
-                   house=_text(args.get("house"), 32),
+                   house=house_number(args.get("house"))[:32],
                    scorer=_int(args.get("scorer"), "scorer", errors),
                    item=_text(args.get("item"), 128), category=_text(args.get("category")),
                    status=status if status in STATUSES else "",

@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "honour.decline": _l("不授予荣誉"),
     "honour.object": _l("对荣誉提出异议"),
     "honour_title.create": _l("新增荣誉称号"),
+    "rulebook.adopt": _l("表决通过积分细则"),
+    "redemption.cancel": _l("退还兑换"),
     "stars.confer": _l("评定星级文明户"),
     "api_token.create": _l("创建 API 令牌"),
     "api_token.revoke": _l("吊销 API 令牌"),
@@ -60,6 +62,7 @@ TARGET_LABELS = {
     "board_publication": _l("榜单"), "black_correction": _l("黑榜整改"),
     "honour": _l("荣誉"), "honour_title": _l("荣誉称号"), "star_conferment": _l("星级评定"),
     "api_token": _l("API 令牌"),
+    "rulebook_version": _l("积分细则版本"), "redemption": _l("兑换"),
 }
 FIELD_LABELS = {
     "created": _l("新建户数"), "updated": _l("更新户数"), "unchanged": _l("未变户数"),
@@ -84,6 +87,9 @@ FIELD_LABELS = {
     "black_threshold": _l("黑榜扣分线"), "black_bottom_n": _l("黑榜最多几户"),
     "red_item_code": _l("红榜另记评分项"), "red_points": _l("红榜另记分值"),
     "black_item_code": _l("黑榜另记评分项"), "black_points": _l("黑榜另记分值"),
+    # a rulebook adoption and a redemption's refund
+    "number": _l("版本号"), "adopted_on": _l("表决日期"), "effective_from": _l("施行日期"),
+    "decision": _l("表决情况"), "cash_yuan": _l("现金补差（元）"),
 }
 #: Labels of logged code values ("status": "awaiting_review"...), by key; others as they are.
 VALUE_LABELS = {
@@ -95,7 +101,8 @@ VALUE_LABELS = {
                # honours and boards
                "nominated": _l("已提名"), "awarded": _l("已授予"), "draft": _l("草稿"),
                "reviewed": _l("已审核"), "published": _l("已发布"),
-               "superseded": _l("已更正")},
+               "superseded": _l("已更正"), "adopted": _l("已通过"), "done": _l("已兑换"),
+               "refunded": _l("已退还")},
     "period_kind": {"month": _l("每月"), "quarter": _l("每季度"), "half": _l("每半年"),
                     "year": _l("每年")},
     "mask_names": {True: _l("是"), False: _l("否")},

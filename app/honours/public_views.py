@@ -13,6 +13,7 @@ from app.honours.forms import ObjectionForm, PublicNominateForm
 from app.honours.models import Honour
 from app.honours.stars import household_stars
 from app.households.models import Household
+from app.households.numbers import house_number
 from app.households.queries import household_for_token
 from app.i18n import refusal_text
 from app.public.masking import mask_name
@@ -69,7 +70,7 @@ def nominate(token):
     if form.validate_on_submit():
         nominee = db.session.execute(select(Household).where(
             Household.village_id == household.village_id,
-            Household.house_number == form.house_number.data.strip())).scalar_one_or_none()
+            Household.house_number == house_number(form.house_number.data))).scalar_one_or_none()
         if nominee is None:
             form.house_number.errors.append(_("本村没有这个门牌号"))
         else:

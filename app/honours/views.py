@@ -15,6 +15,7 @@ from app.honours import queries, services
 from app.honours.forms import DeclineForm, DecisionForm, NominateForm, NoticeForm, TitleForm
 from app.honours.models import Honour
 from app.households.models import Household
+from app.households.numbers import house_number
 from app.households.queries import village_or_404
 from app.i18n import refusal_text
 from app.regions.queries import get_scoped_or_404
@@ -68,7 +69,7 @@ def nominate(village_id):
     if form.validate_on_submit():
         household = db.session.execute(select(Household).where(
             Household.village_id == village.id,
-            Household.house_number == form.house_number.data.strip())).scalar_one_or_none()
+            Household.house_number == house_number(form.house_number.data))).scalar_one_or_none()
         if household is None:
             form.house_number.errors.append(_("本村没有这个门牌号"))
         else:

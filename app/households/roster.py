@@ -24,6 +24,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from app.households.models import Household
+from app.households.numbers import house_number
 from app.households.services import add_group, add_households, update_household
 
 COLUMNS = [("house_number", "门牌号"), ("group", "村民小组"), ("head_name", "户主"),
@@ -197,7 +198,7 @@ def parse_roster(data: bytes):
             continue
         text = {label: _text(v) for label, v in cells.items()}
         text.setdefault("联系电话", "")
-        house, group, head = text["门牌号"], text["村民小组"], text["户主"]
+        house, group, head = house_number(text["门牌号"]), text["村民小组"], text["户主"]
         if not house:
             row_errors.append((rownum, "门牌号", _("门牌号不能为空")))
         elif len(house) > 32:
@@ -337,8 +338,10 @@ def apply_roster(village, rows) -> ImportResult:
 
 
 def _existing(village) -> dict:
-    """{house number: Household} of the village, members and group loaded in 3 queries."""
+    """{house number (normalised, ``numbers.house_number``): Household} of the village,
+    members and group loaded in 3 queries. A number stored full-width before numbers were
+    normalised is found by its normal form, so a re-import updates that household."""
     from sqlalchemy.orm import joinedload, selectinload
     query = Household.query.filter_by(village_id=village.id).options(
         selectinload(Household.members), joinedload(Household.group))
-    return {h.house_number: h for h in query}
+    return {house_number(h.house_number): h for h in query}

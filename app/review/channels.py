@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.households.models import Household
+from app.households.numbers import house_number as normal_house_number
 from app.review.models import SelfReport
 from app.review.services import check_declaration, report_by_key
 from app.rules.engine import N_, Refusal
@@ -22,7 +23,7 @@ VILLAGER_CHANNELS = ("beneficiary", "peer")
 def household_by_number(village_id: int, house_number: str):
     """The active household of ``village_id`` with door number ``house_number`` (stripped),
     or None."""
-    number = (house_number or "").strip()
+    number = normal_house_number(house_number)
     if not number or len(number) > 32:
         return None
     return db.session.execute(

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from app.accounts.access import require, scope
+from app.audit.services import log_action
 from app.evidence.forms import photo_id, photo_or_form_error
 from app.extensions import db
 from app.households import queries as hh_q
@@ -280,6 +281,11 @@ def cancel(redemption_id):
             services.cancel_redemption(redemption, reason=form.reason.data,
                                        by_user=current_user,
                                        idempotency_key=form.idempotency_key.data)
+            log_action(current_user, "redemption.cancel", region=redemption.village_id,
+                       target=redemption, before={"status": "done"},
+                       after={"status": "refunded", "points": redemption.total_points,
+                              "cash_yuan": redemption.cash_yuan,
+                              "reason": redemption.cancel_reason})
             db.session.commit()
             flash(_("已退还：积分和库存已恢复"), "success")
             if redemption.cash_yuan is not None:  # row 25: cash top-up

@@ -10,14 +10,16 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from app.accounts.access import require, scope
+from app.audit.services import log_action
 from app.extensions import db
 from app.households.models import Household
 from app.i18n import refusal_text
+from app.ids import as_id
 from app.regions.models import Region
 from app.regions.queries import in_scope, region_or_404
 from app.rules import excel, services
@@ -119,8 +121,8 @@ def new_draft(region_id):
         abort(404)
     form = NewDraftForm()
     source = None
-    if form.validate_on_submit() and (form.source.data or "").isdigit():
-        source = db.session.get(RulebookVersion, int(form.source.data))
+    if form.validate_on_submit() and as_id(form.source.data) is not None:
+        source = db.session.get(RulebookVersion, as_id(form.source.data))
     if source is None or not (source.rulebook.region_id == region.id
                               or source.rulebook.region_id == region.parent_id):
         flash(_("请选择要以哪一版为底新建草稿"), "danger")
@@ -334,6 +336,10 @@ def adopt(version_id):
         services.adopt_version(v, adopted_on=form.meeting_date.data,
                                effective_from=form.effective_from.data,
                                decision=form.decision_text(), record=form.record())
+        log_action(current_user, "rulebook.adopt", region=v.rulebook.region_id, target=v,
+                   before={"status": "draft"},
+                   after={"status": "adopted", "number": v.number, "adopted_on": v.adopted_on,
+                          "effective_from": v.effective_from, "decision": v.decision})
         db.session.commit()
         flash(_("第 %(n)s 版已通过，自 %(d)s 起施行。", n=v.number, d=v.effective_from),
               "success")
