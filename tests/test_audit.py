@@ -168,6 +168,15 @@ def test_filters_and_they_keep_their_values(app, world, login, ledger):
     assert f"/audit/entries.csv?village={va}&amp;group={g2}" in html
 
 
+def test_an_entry_page_reads_its_points_right(app, world, login, ledger):
+    """A reversal's points are the original's negated: "-5 × 1 = +5" read as a sum gone
+    wrong."""
+    page = get(login("auditor"), f"/audit/entries/{ledger['a3_reversal'].id}")
+    assert "（与原记录分值相反）" in page and " × 1 = " not in page
+    page = get(login("auditor"), f"/audit/entries/{ledger['a3_award'].id}")
+    assert " × 1 = <strong>" in page
+
+
 def test_bad_filters_are_shown_at_their_field_and_list_nothing(app, world, login, ledger):
     client = login("auditor")
     html = get(client, "/audit/entries?date_from=yesterday&status=nonsense&scorer=x&item=清洁")
@@ -542,8 +551,9 @@ def test_log_filters(app, world, login):
     assert actions("action=user.create") == ["user.create"]
     assert actions("date_from=2026-01-05&date_to=2026-01-05") == ["user.create"]
     assert actions("date_from=2026-01-06") == ["household.archive"]
-    html = get(client, "/audit/log?date_from=2026-01-06&date_to=2026-01-05&actor=me")
-    assert re.findall(r'id="err-(\w+)"', html) == ["actor", "date_to"]
+    html = get(client, "/audit/log?date_from=2026-01-06&date_to=2026-01-05&actor=me"
+                       "&action=bogus")
+    assert re.findall(r'id="err-(\w+)"', html) == ["actor", "action", "date_to"]
     assert 'data-testid="filters-invalid"' in html and "data-action=" not in html
     html = get(client, "/audit/log")
     assert "迁往县城" in html and "secret" not in html

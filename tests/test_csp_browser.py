@@ -30,7 +30,7 @@ def test_pages_load_without_csp_violations(app, world, live_server):
              f"/villages/{v.id}/board", f"/villages/{v.id}/roster/import", "/users",
              "/users/new", f"/users/{scorer_id}/password", "/account/password",
              "/households/999999"]
-    village_id = v.id
+    village_id, other_village, group_a1 = v.id, world["village_a2"].id, world["g_a1"].id
     db.session.commit()
     db.session.close()  # SQLite: hold no lock while the server threads write
 
@@ -68,6 +68,28 @@ def test_pages_load_without_csp_violations(app, world, live_server):
             page.once("dialog", lambda d: d.dismiss())
             page.get_by_role("button", name="停用").click()
             assert page.get_by_text("在用").count() == 1
+
+            # the explorer: choosing another village drops the old village's group and
+            # comes back with the new village's groups (app.js, no inline handler)
+            town = browser.new_context(locale="zh-CN")
+            town.add_init_script(RECORD_VIOLATIONS)
+            tp = town.new_page()
+            tp.set_default_timeout(15_000)
+            tp.goto(live_server + "/login")
+            tp.get_by_label("用户名").fill("auditor")
+            tp.get_by_label("密码").fill("pw-auditor")
+            tp.get_by_role("button", name="登录").click()
+            tp.wait_for_load_state()
+            tp.goto(live_server + f"/audit/entries?village={village_id}&group={group_a1}")
+            assert tp.locator("#f-group").input_value() == str(group_a1)
+            with tp.expect_navigation():
+                tp.locator("#f-village").select_option(str(other_village))
+            assert f"village={other_village}" in tp.url and "group=" not in tp.url
+            assert tp.locator("[data-testid=filter-error]").count() == 0
+            found = tp.evaluate("window.__csp")
+            if found:
+                violations["/audit/entries"] = found
+            town.close()
 
             # the villager's phone: the QR page, its notice, and a miss
             phone = browser.new_context(locale="zh-CN", is_mobile=True,

@@ -172,3 +172,24 @@ def test_full_width_house_numbers_are_the_same_house(app, world, login):
     assert "门牌号 101 与第 2 行重复" in html                       # one house, named twice
     assert household_by_number(v.id, "１０１").head_name == "刘德华"
     assert count(v) == before
+
+
+def test_the_sheet_named_roster_is_read_even_after_a_sheet_of_notes(app, world, login):
+    v, client = world["village_a"], login("vadmin")
+    wb = Workbook()
+    wb.active.title = "说明"
+    wb.active.append(["请在“花名册”表里填写"])
+    ws = wb.create_sheet("花名册")
+    ws.append(HEADER)
+    ws.append(GOOD[0])
+    buf = io.BytesIO()
+    wb.save(buf)
+    before = count(v)
+    assert "新建 1 户" in upload(client, v, buf.getvalue()).get_data(as_text=True)
+    assert count(v) == before + 1
+    # without such a sheet the first is read, and the error names it
+    ws.title = "Sheet2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    html = upload(client, v, buf.getvalue()).get_data(as_text=True)
+    assert "工作表“说明”的表头缺少“门牌号”列" in html

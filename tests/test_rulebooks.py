@@ -142,7 +142,7 @@ def test_fengjie_base_not_spendable_pairs_and_threshold(world):
     assert _bal(h2)[0] == Decimal("70") and household_flags(book, _bal(h2)[0]) == set()
 
 
-def test_jiangxia_eligibility_base_cap_and_redemption(world):
+def test_jiangxia_eligibility_base_cap_and_redemption(world, login):
     """hb-jiangxia-baxiu: an eligible household starts the year at 100; with 690 earned
     (base not counted) a 20-point item records 10; a household outside the eligible group
     gets nothing; an eligible household with 50 redeems 大米5kg (39) and keeps 11."""
@@ -158,6 +158,9 @@ def test_jiangxia_eligibility_base_cap_and_redemption(world):
     _post(h, v, "劳动就业", u)                                       # 690
     e = _post(h, v, "发展产业", u)
     assert e.points == Decimal("10") and "上限 700" in e.reason
+    db.session.commit()
+    page = login("auditor").get(f"/audit/entries/{e.id}").get_data(as_text=True)
+    assert "（按细则记为此分，不是 +20 × 1）" in page and "= <strong>" not in page
     with pytest.raises(Refusal) as err:
         _post(h, v, "环境卫生", u)
     assert err.value.code == "cap_reached"

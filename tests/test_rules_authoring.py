@@ -209,6 +209,19 @@ def test_categories_are_added_renamed_capped_and_deleted(app, world, login):
     client.post(f"/rule-categories/{cat.id}/edit", data={"name": "平安乡村", "cap_points": ""})
     db.session.expire_all()
     assert (cat.name, cat.cap_points, cat.cap_period) == ("平安乡村", None, None)
+    # a second category of the same name (boards and totals know categories by name)
+    taken = draft.categories[0].name
+    for url in (f"/rulebook-versions/{draft.id}/categories/new",
+                f"/rule-categories/{cat.id}/edit"):
+        html = client.post(url, data={"name": taken, "cap_points": ""}).get_data(as_text=True)
+        assert f"本版细则已有名为“{taken}”的类别" in html and f'value="{taken}"' in html, url
+    db.session.expire_all()
+    assert cat.name == "平安乡村" and [c.name for c in draft.categories].count(taken) == 1
+    client.post(f"/rule-categories/{cat.id}/edit", data={"name": "平安乡村", "cap_points": "5"})
+    db.session.expire_all()
+    assert cat.cap_points == Decimal("5")                 # its own name is no duplicate
+    client.post(f"/rule-categories/{cat.id}/edit", data={"name": "平安乡村", "cap_points": ""})
+    db.session.expire_all()
     first = draft.categories[0]
     victim = first.items[0]
     client.post(f"/rule-items/{victim.id}/delete")

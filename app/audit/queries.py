@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
 from app.audit.models import AuditLog
+from app.audit.services import ACTION_LABELS
 from app.extensions import db
 from app.fields import read_date
 from app.ids import as_id
@@ -395,10 +396,13 @@ class LogFilters:
         EntryFilters.from_args)."""
         errors = {}
         date_from, date_to = _dates(args, errors)
+        action = _text(args.get("action"))
+        if action and action not in ACTION_LABELS:
+            errors["action"] = CHOOSE_FROM_LIST
         return cls(region=_int(args.get("region"), "region", errors),
                    actor=_int(args.get("actor"), "actor", errors),
-                   action=_text(args.get("action")), date_from=date_from, date_to=date_to,
-                   errors=errors)
+                   action=action if action in ACTION_LABELS else "", date_from=date_from,
+                   date_to=date_to, errors=errors)
 
     def to_args(self) -> dict:
         """The filters that are set, as query-string arguments."""

@@ -35,6 +35,7 @@ MAX_COLUMNS = 64
 #: to gigabytes of XML (a "zip bomb"), which openpyxl would try to read.
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 OPTIONAL = {"联系电话"}
+SHEET = "花名册"   # the sheet the template writes and the import reads first
 _NAME_PUNCTUATION = set("·•・‧.'-’ ")
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 _SPLIT = re.compile(r"[、,，;；\s]+")
@@ -85,7 +86,7 @@ def template_workbook() -> bytes:
     """An empty roster workbook (xlsx bytes) with the header row and a sheet of instructions."""
     wb = Workbook()
     ws = wb.active
-    ws.title = "花名册"
+    ws.title = SHEET
     for col, (_key, label) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=1, column=col, value=label)
         cell.font = _header_font()
@@ -115,7 +116,7 @@ def export_workbook(households, include_phone: bool = True) -> bytes:
     columns = COLUMNS if include_phone else [c for c in COLUMNS if c[0] != "phone"]
     wb = Workbook()
     ws = wb.active
-    ws.title = "花名册"
+    ws.title = SHEET
     ws.append([label for _key, label in columns])
     for cell in ws[1]:
         cell.font = _header_font()
@@ -160,7 +161,9 @@ def parse_roster(data: bytes):
             mb=MAX_UNZIPPED_BYTES // (1024 * 1024)))])
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        ws = wb.worksheets[0]
+        # the sheet named 花名册 (the template's), else the first: a cadre may put a sheet
+        # of notes before it
+        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
         header = [_text(v) for v in next(ws.iter_rows(min_row=1, max_row=1,
                                                       max_col=MAX_COLUMNS,
                                                       values_only=True), ())]
@@ -172,6 +175,10 @@ def parse_roster(data: bytes):
         if label not in header:
             if label in OPTIONAL:
                 continue
+            if len(wb.sheetnames) > 1:   # say which sheet was read
+                raise RosterError([(1, None, _(
+                    "工作表“%(sheet)s”的表头缺少“%(column)s”列：请把花名册放在名为“花名册”的"
+                    "工作表里，或使用下载的模板", sheet=ws.title, column=label))])
             raise RosterError([(1, None, _("表头缺少“%(column)s”列，请使用下载的模板",
                                            column=label))])
         index[label] = header.index(label)

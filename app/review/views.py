@@ -129,7 +129,8 @@ def resolve(objection_id):
                                        adjusted_points=form.adjusted_points.data or None)
             log_action(current_user, "objection.resolve", region=objection.village_id,
                        target=objection, before={"status": "open"},
-                       after={"outcome": objection.outcome, "reason": objection.resolution,
+                       after={"status": objection.status, "outcome": objection.outcome,
+                              "reason": objection.resolution,
                               "adjusted_points": objection.adjusted_points})
             db.session.commit()
             flash(_("异议已处理。"), "success")

@@ -5,6 +5,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.extensions import db
+from app.rules.engine import N_, Refusal
 from app.rules.importer import RulebookSpec
 from app.rules.models import Category, RuleItem, Rulebook, RulebookVersion
 
@@ -183,10 +184,19 @@ def _fresh_code(used: set) -> str:
     return f"U{n}"
 
 
+def _unique_name(version: RulebookVersion, name: str, cat: Category | None = None) -> None:
+    """Refuse a category name the draft already has: boards, caps and the roll-ups' totals
+    by category know a category by its name, so two would be counted as one."""
+    if any(other.name == name and other is not cat for other in version.categories):
+        raise Refusal("duplicate_category", N_("本版细则已有名为“%(name)s”的类别"), name=name)
+
+
 def add_category(version: RulebookVersion, name: str, cap_points=None,
                  cap_period=None) -> Category:
-    """Append a category to a draft ``version``."""
+    """Append a category to a draft ``version``. Raises Refusal("duplicate_category")
+    when the draft has a category of that name."""
     _draft_only(version)
+    _unique_name(version, name)
     position = 1 + max((c.position for c in version.categories), default=-1)
     cat = Category(version=version, name=name, position=position,
                    cap_points=cap_points, cap_period=cap_period if cap_points is not None
@@ -197,8 +207,10 @@ def add_category(version: RulebookVersion, name: str, cap_points=None,
 
 
 def update_category(cat: Category, *, name: str, cap_points=None, cap_period=None) -> None:
-    """Rename a draft's category and set or clear its cap."""
+    """Rename a draft's category and set or clear its cap. Raises
+    Refusal("duplicate_category") when another category of the draft has that name."""
     _draft_only(cat.version)
+    _unique_name(cat.version, name, cat)
     cat.name = name
     cat.cap_points = cap_points
     cat.cap_period = cap_period if cap_points is not None else None

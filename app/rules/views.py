@@ -162,10 +162,14 @@ def category_new(version_id):
         cleaned = form.cleaned()
         if cleaned:
             name, cap, period = cleaned
-            services.add_category(v, name, cap, period)
-            db.session.commit()
-            flash(_("已添加类别：%(name)s", name=name), "success")
-            return redirect(url_for("rules.edit", version_id=v.id))
+            try:
+                services.add_category(v, name, cap, period)
+                db.session.commit()
+                flash(_("已添加类别：%(name)s", name=name), "success")
+                return redirect(url_for("rules.edit", version_id=v.id))
+            except Refusal as exc:
+                db.session.rollback()
+                form.name.errors = [*form.name.errors, refusal_text(exc)]
     return render_template("rules/category.html", version=v, form=form, category=None)
 
 
@@ -187,10 +191,14 @@ def category_edit(category_id):
         cleaned = form.cleaned()
         if cleaned:
             name, cap, period = cleaned
-            services.update_category(cat, name=name, cap_points=cap, cap_period=period)
-            db.session.commit()
-            flash(_("已保存类别：%(name)s", name=name), "success")
-            return redirect(url_for("rules.edit", version_id=cat.version_id))
+            try:
+                services.update_category(cat, name=name, cap_points=cap, cap_period=period)
+                db.session.commit()
+                flash(_("已保存类别：%(name)s", name=name), "success")
+                return redirect(url_for("rules.edit", version_id=cat.version_id))
+            except Refusal as exc:
+                db.session.rollback()
+                form.name.errors = [*form.name.errors, refusal_text(exc)]
     return render_template("rules/category.html", version=cat.version, form=form, category=cat)
 
 
