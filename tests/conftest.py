@@ -54,6 +54,16 @@ def require_chromium():
     pytest.skip(f"Chromium not found at {CHROMIUM} (install Debian's chromium)")
 
 
+def sign_in(page, base_url: str, username: str) -> None:
+    """Log ``page`` (Playwright) in as test user ``username`` (password pw-<name>) through
+    the login form of the app at ``base_url``."""
+    page.goto(base_url + "/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill("pw-" + username)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_load_state()
+
+
 @pytest.fixture
 def live_server(app):
     """The app served by werkzeug on 127.0.0.1 and a free port, in a background thread."""

@@ -4,7 +4,8 @@ import pytest
 import requests
 
 from app.extensions import db
-from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, TABLET, require_chromium
+from tests.conftest import (ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHONE, TABLET, require_chromium,
+                            sign_in)
 
 
 @pytest.mark.browser
@@ -22,10 +23,7 @@ def test_scorer_creates_uses_and_revokes_a_token(app, world, live_server, size):
                                           locale="zh-CN")
             page = context.new_page()
             page.set_default_timeout(15_000)
-            page.goto(live_server + "/login")
-            page.get_by_label("用户名").fill("scorer")
-            page.get_by_label("密码").fill("pw-scorer")
-            page.get_by_role("button", name="登录").click()
+            sign_in(page, live_server, "scorer")
             page.goto(live_server + "/account/api-tokens")
             page.get_by_label("令牌名称").fill("一组平板")
             page.get_by_role("button", name="创建令牌").click()

@@ -6,7 +6,7 @@ import pytest
 
 from app.extensions import db
 from app.households.qr import public_url
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, sign_in
 
 RECORD_VIOLATIONS = """
 window.__csp = [];
@@ -45,10 +45,7 @@ def test_pages_load_without_csp_violations(app, world, live_server):
             page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
             page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
 
-            page.goto(live_server + "/login")
-            page.get_by_label("用户名").fill("vadmin")
-            page.get_by_label("密码").fill("pw-vadmin")
-            page.get_by_role("button", name="登录").click()
+            sign_in(page, live_server, "vadmin")
             page.wait_for_url(f"**/regions/{village_id}")
             violations = {}
             for path in pages:
@@ -75,11 +72,7 @@ def test_pages_load_without_csp_violations(app, world, live_server):
             town.add_init_script(RECORD_VIOLATIONS)
             tp = town.new_page()
             tp.set_default_timeout(15_000)
-            tp.goto(live_server + "/login")
-            tp.get_by_label("用户名").fill("auditor")
-            tp.get_by_label("密码").fill("pw-auditor")
-            tp.get_by_role("button", name="登录").click()
-            tp.wait_for_load_state()
+            sign_in(tp, live_server, "auditor")
             tp.goto(live_server + f"/audit/entries?village={village_id}&group={group_a1}")
             assert tp.locator("#f-group").input_value() == str(group_a1)
             with tp.expect_navigation():

@@ -149,6 +149,20 @@ def edit(version_id):
                                                or book.star_bands))
 
 
+def _save_category(form, save, message: str, version_id: int):
+    """Run ``save`` (adds or updates a category) and commit: the redirect to the editor,
+    or None with a refusal (a duplicate name) shown at the name field."""
+    try:
+        save()
+    except Refusal as exc:
+        db.session.rollback()
+        form.name.errors = [*form.name.errors, refusal_text(exc)]
+        return None
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("rules.edit", version_id=version_id))
+
+
 @bp.route("/rulebook-versions/<int:version_id>/categories/new", methods=["GET", "POST"])
 @require("edit_rules")
 def category_new(version_id):
@@ -162,14 +176,10 @@ def category_new(version_id):
         cleaned = form.cleaned()
         if cleaned:
             name, cap, period = cleaned
-            try:
-                services.add_category(v, name, cap, period)
-                db.session.commit()
-                flash(_("已添加类别：%(name)s", name=name), "success")
-                return redirect(url_for("rules.edit", version_id=v.id))
-            except Refusal as exc:
-                db.session.rollback()
-                form.name.errors = [*form.name.errors, refusal_text(exc)]
+            done = _save_category(form, lambda: services.add_category(v, name, cap, period),
+                                  _("已添加类别：%(name)s", name=name), v.id)
+            if done:
+                return done
     return render_template("rules/category.html", version=v, form=form, category=None)
 
 
@@ -191,14 +201,12 @@ def category_edit(category_id):
         cleaned = form.cleaned()
         if cleaned:
             name, cap, period = cleaned
-            try:
-                services.update_category(cat, name=name, cap_points=cap, cap_period=period)
-                db.session.commit()
-                flash(_("已保存类别：%(name)s", name=name), "success")
-                return redirect(url_for("rules.edit", version_id=cat.version_id))
-            except Refusal as exc:
-                db.session.rollback()
-                form.name.errors = [*form.name.errors, refusal_text(exc)]
+            done = _save_category(
+                form, lambda: services.update_category(cat, name=name, cap_points=cap,
+                                                       cap_period=period),
+                _("已保存类别：%(name)s", name=name), cat.version_id)
+            if done:
+                return done
     return render_template("rules/category.html", version=cat.version, form=form, category=cat)
 
 
