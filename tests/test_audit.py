@@ -710,7 +710,8 @@ def test_every_logged_key_has_a_chinese_label():
     from app.boards.services import DEFINITION_FIELDS
     keys = set(DEFINITION_FIELDS) | {"username", "display_name", "role", "region", "region_id",
                                      "is_active", "household_id", "created", "updated",
-                                     "unchanged", "new_groups", "house_numbers", "file"}
+                                     "unchanged", "new_groups", "house_numbers", "file",
+                                     "changes"}
     for path in (Path(__file__).resolve().parent.parent / "app").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             name = getattr(getattr(node, "func", None), "id", None) or \

@@ -124,6 +124,10 @@ def test_changes_to_existing_households_wait_for_confirmation(app, world, login)
     assert "新建 1 户，更新 1 户" in html
     db.session.expire_all()
     assert world["hh"]["a1"].phone is None and count(v) == before + 1
+    # the operation log says what changed, without the phone numbers
+    log = login("auditor").get("/audit/log?action=roster.import").get_data(as_text=True)
+    assert "1 号 家庭成员：李四、张丽 → （空）；1 号 联系电话：已修改" in log
+    assert "13800000001" not in log
     html = client.post(f"/villages/{v.id}/roster/import",
                        data={"confirm": digest}).get_data(as_text=True)
     assert "已过期" in html                                     # used once only

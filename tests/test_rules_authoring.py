@@ -658,3 +658,20 @@ def test_the_new_draft_buttons_post_what_their_forms_render(app, world, login):
                        data={"source": "99999999999999999999999"})
     assert resp.status_code == 302
     assert resp.headers["Location"].endswith(f"/regions/{vid}/rulebooks")
+
+
+def test_a_draft_with_an_empty_category_is_not_adopted(app, world, login):
+    """An empty category would be an empty heading on every scoring form."""
+    draft = _draft(world)
+    services.add_category(draft, "平安建设")
+    db.session.commit()
+    client = login("vadmin")
+    html = client.post(f"/rulebook-versions/{draft.id}/adopt", data=_adopt_data(),
+                       follow_redirects=True).get_data(as_text=True)
+    assert "类别“平安建设”里还没有评分项" in html
+    db.session.expire_all()
+    assert draft.status == "draft"
+    services.delete_category(draft.categories[-1])
+    db.session.commit()
+    assert client.post(f"/rulebook-versions/{draft.id}/adopt",
+                       data=_adopt_data()).status_code == 302

@@ -67,6 +67,7 @@ TARGET_LABELS = {
 FIELD_LABELS = {
     "created": _l("新建户数"), "updated": _l("更新户数"), "unchanged": _l("未变户数"),
     "new_groups": _l("新建村民小组"), "house_numbers": _l("门牌号"), "file": _l("文件"),
+    "changes": _l("修改的内容"),
     "status": _l("状态"), "reason": _l("原因"), "outcome": _l("处理结果"),
     "points": _l("分值"), "username": _l("用户名"), "display_name": _l("姓名"),
     "role": _l("角色"), "region": _l("地区"), "is_active": _l("启用"), "phone": _l("联系电话"),
@@ -205,12 +206,20 @@ def account_state(user) -> dict:
             "household_id": user.household_id}
 
 
-def roster_import_summary(result, rows, filename: str | None = None) -> dict:
+def roster_import_summary(result, rows, filename: str | None = None, changes=()) -> dict:
     """What the log keeps of a roster import: the counts of ``result``
     (households.roster.ImportResult: created, updated, unchanged, new_groups), the house
-    numbers of the imported ``rows`` (RosterRow list, in file order) and the file name."""
+    numbers of the imported ``rows`` (RosterRow list, in file order), the file name, and
+    what it changed in existing households (``changes``: households.roster.Change list),
+    as "12 号 户主：胡秀春 → 张三" lines. A phone number's change is noted without the numbers
+    (the log is read by townships, which do not see villagers' phones)."""
     summary = jsonable(result)
     summary["house_numbers"] = [r.house_number for r in rows]
     if filename:
         summary["file"] = filename
+    if changes:
+        summary["changes"] = [
+            f"{c.house_number} 号 {c.field}：已修改" if c.field == "联系电话" else
+            f"{c.house_number} 号 {c.field}：{c.before or '（空）'} → {c.after or '（空）'}"
+            for c in changes]
     return summary

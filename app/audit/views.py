@@ -143,7 +143,8 @@ def _json_text(value, key: str = "") -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return "、".join(str(v) for v in value) if value else "—"
+        separator = "；" if key == "changes" else "、"   # its lines hold "、" themselves
+        return separator.join(str(v) for v in value) if value else "—"
     return json.dumps(value, ensure_ascii=False)
 
 

@@ -168,13 +168,14 @@ def roster_import(village_id):
             rows = roster.parse_roster(data)
             if not can_see_phones(current_user, village):
                 rows = roster.keep_existing_phones(rows)
-            changes = [] if confirming else roster.planned_changes(village, rows)
-            if changes:
+            changes = roster.planned_changes(village, rows)
+            if changes and not confirming:   # shown for the cadre to confirm first
                 digest = roster.keep_upload(data)
             else:
                 result = roster.apply_roster(village, rows)
                 log_action(current_user, "roster.import", region=village, target=village,
-                           after=roster_import_summary(result, rows, filename))
+                           after=roster_import_summary(result, rows, filename, changes))
+                changes = []
                 db.session.commit()
                 if digest:
                     os.remove(roster.upload_path(digest))

@@ -346,8 +346,12 @@ def adopt(version_id):
     if not form.is_submitted():
         form.meeting_date.data = local_today()
     empty = not any(c.items for c in v.categories)
+    hollow = "、".join(c.name for c in v.categories if not c.items)
     if empty and form.is_submitted():
         flash(_("草稿里还没有任何评分项，不能表决通过"), "danger")
+    elif hollow and form.is_submitted():   # it would be an empty heading on the scoring form
+        flash(_("类别“%(names)s”里还没有评分项：请添加评分项或删除这个类别后再表决",
+                names=hollow), "danger")
     elif form.validate_on_submit() and _after_adopted(v, form):
         services.adopt_version(v, adopted_on=form.meeting_date.data,
                                effective_from=form.effective_from.data,

@@ -141,6 +141,7 @@ def export_yaml(version) -> str:
     """The YAML text of ``version`` (UTF-8, Chinese kept readable)."""
     header = (f"# {version.rulebook.name} 第 {version.number} 版"
               f"（{'已通过' if version.status == 'adopted' else '草稿'}）\n"
-              "# 格式见 docs/rulebook-format.md；修改后可在“积分细则”页面导入为新草稿。\n")
+              "# 照着下面的写法修改后，可在“积分细则”页面导入为新草稿（格式说明见项目文档"
+              " docs/rulebook-format.md）。\n")
     return header + yaml.dump(version_dict(version), Dumper=_Dumper, allow_unicode=True,
                               sort_keys=False, default_flow_style=False, width=100)
