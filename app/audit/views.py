@@ -133,8 +133,9 @@ def entries_xlsx():
 
 def _json_text(value, key: str = "") -> str:
     """A logged value as text: None as "—", a code with a label for ``key``
-    (``VALUE_LABELS``) as its label, strings as they are, a list of plain values joined with "、" ("—" when empty),
-    anything else as JSON (Chinese kept readable)."""
+    (``VALUE_LABELS``) as its label, strings as they are, a list of plain values joined with
+    "、" (a roster import's ``changes`` with "；"; "—" when empty), anything else as JSON
+    (Chinese kept readable)."""
     labels = VALUE_LABELS.get(key, {})
     if value is None:
         return "—"
