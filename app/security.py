@@ -103,9 +103,18 @@ def _token_is_valid() -> bool:
 _QR_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR"), scope="qr")
 _QR_MISS_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR_MISS"), scope="qr-miss",
                                       deduct_when=_404s, exempt_when=_token_is_valid)
-#: For the POST of villagers' submissions by door-plate token: RATELIMIT_SELF_REPORT per token.
+def _submitted(response) -> bool:
+    """A villager's form went through (the redirect after it); a refused one (shown again
+    with its errors) costs nothing of the budget."""
+    return response.status_code in (301, 302, 303)
+
+
+#: For the POST of villagers' submissions by door-plate token: RATELIMIT_SELF_REPORT per token,
+#: counting the submissions that went through (an elderly villager's typing mistakes do not
+#: lock the door plate for an hour; every QR page still counts against RATELIMIT_QR).
 self_report_limit = limiter.shared_limit(rate("RATELIMIT_SELF_REPORT"), scope="self-report",
-                                         key_func=token_key, methods=["POST"])
+                                         key_func=token_key, methods=["POST"],
+                                         deduct_when=_submitted)
 
 
 def private_page(view):

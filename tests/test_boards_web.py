@@ -264,3 +264,34 @@ def test_a_wrong_way_extra_item_is_refused_at_its_field_and_the_list_shows_extra
     assert f"上红榜另记：{award.code} {award.name}" in page
     assert f"上黑榜另记：{deduct.code} {deduct.name}" in page
     assert award.points_label in page and deduct.points_label in page
+
+
+def test_a_long_board_prints_in_smaller_type_rather_than_on_more_sheets(app, world):
+    """15 uncorrected lines under an 18-line black board printed on five A4 sheets, the
+    "2026-10 上榜，未整改" text wrapping in the points column: the month alone now, under one
+    heading, and the type scale follows the longer column's rows."""
+    from types import SimpleNamespace
+    from flask import render_template
+
+    def line(i, **more):
+        return SimpleNamespace(rank=i, house_number=str(i), shown_name="张*", points=5,
+                               deductions=-5, since_label="2026-10", **more)
+
+    def render(red, black, late):
+        boards = {"red": [line(i) for i in range(red)], "black": [line(i) for i in range(black)],
+                  "uncorrected": [line(i) for i in range(late)]}
+        pub = SimpleNamespace(on=lambda b: boards[b], definition=SimpleNamespace(name="月度红黑榜"),
+                              period_label="2026-11", version=1, status="published",
+                              supersedes_id=None, notice_from=None, notice_last_day=None,
+                              published_on="2026-11-30")
+        with app.test_request_context():
+            return render_template("boards/poster.html", pub=pub, village=world["village_a"],
+                                   size="a4", kind="月度", show_black=True, statuses={},
+                                   html_lang="zh-CN")
+
+    assert '<body class="poster poster-a4" data-rows="10">' in render(10, 8, 0)
+    assert 'poster-a4 dense" data-rows="18"' in render(10, 18, 0)
+    html = render(10, 18, 15)                      # 18 + a heading + 15 late rows
+    assert 'poster-a4 densest" data-rows="34"' in html
+    assert "往期黑榜，尚未整改（右为上榜月份）" in html and "上榜，未整改" not in html
+    assert html.count('<td class="num">2026-10</td>') == 15

@@ -191,6 +191,13 @@ def test_three_steps_through_the_pages(app, world, login, pilot):
                      data={"target": f"e{vid}:{eid}", "verdict": "problem", "text": "缺照片"})
     assert resp.status_code == 302
     assert "缺照片" in city.get(f"/spot-checks/check/{check.id}").get_data(as_text=True)
+    # a correction of a result that does not exist is refused at its field, nothing saved
+    from app.reports.models import SpotCheckFinding
+    html = city.post(f"/spot-checks/check/{check.id}", data={
+        "target": f"e{vid}:{eid}", "verdict": "ok", "text": "复查属实", "supersedes": "999",
+        "correction_reason": "改"}).get_data(as_text=True)
+    assert "本次抽查没有第 999 条结果" in html and "复查属实" in html
+    assert db.session.query(SpotCheckFinding).count() == 1
     assert login("county_b").get(f"/evaluations/{vid}/2025").status_code == 404
     assert login("county").post(f"/evaluations/{vid}/2025/assess", data=form).status_code == 403
 

@@ -431,14 +431,28 @@ def test_every_door_plate_page_shares_the_guessing_budget(app, world, monkeypatc
 
 
 def test_villager_submissions_are_limited_per_household(app, world, monkeypatch):
+    """RATELIMIT_SELF_REPORT counts the submissions that went through: a form refused for a
+    typing mistake costs nothing (it used to lock the plate for an hour after ten)."""
+    from app.scoring.periods import local_today
+    from tests.conftest import item
     monkeypatch.setitem(app.config, "RATELIMIT_SELF_REPORT", "2 per hour")
+    helped = item(world["village_a"], "帮助困难居民").id
+    db.session.commit()
     client = app.test_client()
     a1, a2 = _path(app, world["hh"]["a1"]), _path(app, world["hh"]["a2"])
+
+    def report(path, text, key):
+        return client.post(path + "/report", data={
+            "item_id": helped, "deed_date": local_today().isoformat(), "description": text,
+            "idempotency_key": key}).status_code
+
     assert client.get(a1 + "/report").status_code == 200  # showing the form is free
-    codes = [client.post(a1 + "/report", data={"description": "x"}).status_code
-             for _ in range(3)]
-    assert codes == [200, 200, 429]
-    assert client.post(a2 + "/report", data={"description": "x"}).status_code == 200
+    mistakes = [client.post(a1 + "/report", data={"description": "x"}).status_code
+                for _ in range(4)]
+    assert mistakes == [200] * 4                            # refused at their fields, free
+    assert [report(a1, "送邻居去医院", "k1"), report(a1, "帮邻居收稻谷", "k2"),
+            report(a1, "扶老人过河", "k3")] == [302, 302, 429]
+    assert report(a2, "送邻居去医院", "k4") == 302           # another plate, its own budget
 
 
 def test_unknown_usernames_cost_a_password_check_too(app, world, monkeypatch):

@@ -80,12 +80,43 @@ def test_refused_rows_are_reported_at_their_row_and_the_rest_post(app, world):
 def test_cap_reached_is_a_refusal_at_the_row(app, world):
     v, hh, scorer = world["village_a"], world["hh"], world["users"]["scorer"]
     item = add_scorecard(v, cap={"points": "25", "period": "month"})
-    first = batch.post_rows(v, _rows(item, [hh["a1"]]), recorded_by=scorer)
-    second = batch.post_rows(v, _rows(item, [hh["a1"]], prefix="again"), recorded_by=scorer)
+    last_month = local_today().replace(day=1) - timedelta(days=1)   # two days of one month
+    first = batch.post_rows(v, _rows(item, [hh["a1"]], day=last_month - timedelta(days=1)),
+                            recorded_by=scorer)
+    second = batch.post_rows(v, _rows(item, [hh["a1"]], day=last_month, prefix="again"),
+                             recorded_by=scorer)
     db.session.commit()
     assert first[0]["status"] == "posted"
     assert second[0]["status"] == "refused" and second[0]["code"] == "cap_reached"
     assert _count() == 1
+
+
+def test_a_household_is_inspected_once_a_day_whatever_the_tablet(app, world):
+    """Two tablets on one group (or an outbox synced after another device posted) each
+    posted the day's inspection under their own keys: double points."""
+    v, hh = world["village_a"], world["hh"]
+    scorer, vadmin = world["users"]["scorer"], world["users"]["vadmin"]
+    item = add_scorecard(v)
+    first = batch.post_rows(v, _rows(item, [hh["a1"], hh["a2"]]), recorded_by=scorer)
+    second = batch.post_rows(v, _rows(item, [hh["a1"], hh["a2"]], prefix="tablet-b"),
+                             recorded_by=vadmin)
+    db.session.commit()
+    assert [r["status"] for r in first] == ["posted", "posted"]
+    assert [r["code"] for r in second] == ["already_inspected", "already_inspected"]
+    assert second[0]["message"] == (f"本户 {local_today().isoformat()} 已记过“环境卫生检查”，"
+                                    "每天只记一次；记错了请先冲正原记录")
+    assert _count() == 2
+    # once the first is reversed (a mistake), the household can be inspected again that day
+    from app.scoring.models import LedgerEntry
+    from app.scoring.services import reverse_entry
+    reverse_entry(db.session.get(LedgerEntry, first[0]["entry_id"]), reason="记错",
+                  recorded_by=vadmin)
+    again = batch.post_rows(v, _rows(item, [hh["a1"]], prefix="redo"), recorded_by=vadmin)
+    assert again[0]["status"] == "posted"
+    # another day is another inspection
+    other_day = batch.post_rows(v, _rows(item, [hh["a2"]], day=local_today() - timedelta(1),
+                                         prefix="yday"), recorded_by=scorer)
+    assert other_day[0]["status"] == "posted"
 
 
 def test_sync_endpoint_posts_json_and_foreign_households_are_not_found(app, world, login):
@@ -267,3 +298,35 @@ def test_sync_rows_with_ids_past_the_integer_range_are_refused_one_by_one(app, w
     results = resp.get_json()["results"]
     assert [r["status"] for r in results] == ["not_found", "refused", "posted"]
     assert results[1]["code"] == "item_not_in_force" and _count() == 1
+
+
+def test_tablets_inspecting_at_once_score_each_household_once(app, world):
+    """Eight tablets sync the same household's inspection at the same moment, each under its
+    own key: one entry (the check runs under the village's chain lock; on PostgreSQL with
+    TEST_DATABASE_URL the requests truly overlap)."""
+    from app.households.models import Household
+    from app.accounts.models import User
+    from tests.conftest import run_threads
+    v, hid = world["village_a"], world["hh"]["a1"].id
+    item = add_scorecard(v)
+    db.session.commit()
+    vid, rows_of, scorer_id = v.id, item, world["users"]["scorer"].id
+    rows = {i: _rows(rows_of, [db.session.get(Household, hid)], prefix=f"t{i}")
+            for i in range(8)}
+    db.session.close()
+
+    def sync(i):
+        from app.regions.models import Region
+        with app.app_context():
+            try:
+                result = batch.post_rows(db.session.get(Region, vid), rows[i],
+                                         recorded_by=db.session.get(User, scorer_id))
+                db.session.commit()
+                return result[0].get("code") or result[0]["status"]
+            finally:
+                db.session.remove()
+
+    results, errors = run_threads(8, sync)
+    assert errors == []
+    assert sorted(results) == ["already_inspected"] * 7 + ["posted"]
+    assert _count(household_id=hid) == 1

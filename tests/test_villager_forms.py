@@ -90,10 +90,17 @@ def test_self_report_select_starts_empty_and_offers_no_scorecard_item(app, world
                                   "deed_date": local_today().isoformat(),
                                   "description": "卫生检查", "idempotency_key": "r-2"})
     assert resp.status_code == 200 and _count(SelfReport) == 0
-    resp = client.post(url, data={"item_id": str(helped.id),
-                                  "deed_date": local_today().isoformat(),
-                                  "description": "送邻居去医院", "idempotency_key": "r-3"})
-    assert resp.status_code == 302 and _count(SelfReport) == 1
+
+    def report(text, key):
+        return client.post(url, data={"item_id": str(helped.id), "description": text,
+                                      "deed_date": local_today().isoformat(),
+                                      "idempotency_key": key}).status_code
+
+    assert report("送邻居去医院", "r-3") == 302 and _count(SelfReport) == 1
+    # back, and the restored form sent again under the page's fresh key: still one report
+    assert report("送邻居去医院", "r-4") == 302 and _count(SelfReport) == 1
+    # another deed is another report
+    assert report("帮邻居收稻谷", "r-5") == 302 and _count(SelfReport) == 2
 
 
 def test_service_refuses_a_self_report_of_a_scorecard_item(world):

@@ -363,13 +363,16 @@ def spot_check(check_id):
     for vid, ids in drawn.items():
         form.target.choices.append((f"v{vid}", villages[vid].name))
         form.target.choices += [(f"e{vid}:{e}", f"{villages[vid].name} #{e}") for e in ids]
-    if form.validate_on_submit():
+    valid, prior = form.validate_on_submit(), None
+    if valid and form.supersedes.data:
+        prior = db.session.get(SpotCheckFinding, form.supersedes.data)
+        if prior is None or prior.spot_check_id != check.id:   # not a result of this check
+            form.supersedes.errors = [*form.supersedes.errors, _(
+                "本次抽查没有第 %(n)s 条结果", n=form.supersedes.data)]
+            valid = False
+    if valid:
         target = form.target.data
         vid, _sep, eid = target[1:].partition(":")
-        prior = db.session.get(SpotCheckFinding, form.supersedes.data) \
-            if form.supersedes.data else None
-        if prior is not None and prior.spot_check_id != check.id:
-            prior = None
         try:
             services.record_finding(check, village_id=int(vid),
                                     entry_id=int(eid) if eid else None,

@@ -11,7 +11,7 @@ from app.extensions import db
 from app.households.models import Household
 from app.households.numbers import house_number as normal_house_number
 from app.review.models import SelfReport
-from app.review.services import check_declaration, report_by_key
+from app.review.services import check_declaration, pending_twin, report_by_key
 from app.rules.engine import N_, Refusal
 from app.rules.queries import with_items
 from app.rules.uses import CHANNEL_NAMES, DEDUCTION_CHANNELS, accepted_channels, check_channel
@@ -76,6 +76,12 @@ def submit_declaration(subject, *, channel: str, item_id, deed_date: date, descr
     if item is None:
         raise Refusal("item_not_in_force", N_("请选择细则中的一项"))
     check_channel(item.name, accepted_channels(item.params), channel, item.is_deduction)
+    twin = pending_twin(household_id=subject.id, item_id=item.id, deed_date=deed_date,
+                        description=description, channel=channel,
+                        declared_by_household_id=by_household.id if by_household else None,
+                        declared_by_user_id=by_user.id if by_user else None)
+    if twin is not None:   # the same declaration sent again (the back button)
+        return twin
     report = SelfReport(household_id=subject.id, village_id=subject.village_id,
                         item_id=item.id, deed_date=deed_date, description=description,
                         evidence_id=evidence_id, status="pending", channel=channel,

@@ -258,6 +258,19 @@ def check_declaration(village, item_id, deed_date: date, description: str, blank
     return description, rules_q.item_in_version(version, item_id) if version else None
 
 
+def pending_twin(**fields) -> SelfReport | None:
+    """A pending report with exactly these column values (``household_id``, ``item_id``,
+    ``deed_date``, ``description``, ``channel``, the declarer), or None. The back button
+    brings a submitted form back with what was typed but a fresh idempotency key: sending it
+    again must not make a second report for the cadres to review."""
+    return db.session.execute(
+        select(SelfReport).where(SelfReport.status == "pending",
+                                 *(getattr(SelfReport, k) == v if v is not None
+                                   else getattr(SelfReport, k).is_(None)
+                                   for k, v in fields.items()))
+        .order_by(SelfReport.id).limit(1)).scalar_one_or_none()
+
+
 def submit_self_report(household, *, item_id, deed_date: date, description: str,
                        evidence_id: int | None = None,
                        idempotency_key: str | None = None) -> SelfReport:
@@ -266,7 +279,8 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
     Raises Refusal when the description is blank or too long, the date is in the future or
     more than 90 days ago, or the item is not in the rulebook in force on that date, or the
     item does not accept the ``self`` channel (row 22: "channel_refused"). A repeated
-    ``idempotency_key`` returns the first report.
+    ``idempotency_key``, or the same declaration still pending (``pending_twin``), returns
+    the first report.
     """
     first = report_by_key(idempotency_key)
     if first is not None:
@@ -277,6 +291,10 @@ def submit_self_report(household, *, item_id, deed_date: date, description: str,
         raise Refusal("item_not_in_force", N_("请选择细则中的一个加分项"))
     from app.rules.uses import accepted_channels, check_channel  # row 22
     check_channel(item.name, accepted_channels(item.params), "self")
+    twin = pending_twin(household_id=household.id, item_id=item.id, deed_date=deed_date,
+                        description=description, channel="self")
+    if twin is not None:
+        return twin
     report = SelfReport(household_id=household.id, village_id=household.village_id,
                         item_id=item.id, deed_date=deed_date, description=description,
                         evidence_id=evidence_id, status="pending",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
@@ -217,3 +217,19 @@ def recent_entries(household_id: int, limit: int = 10):
         .options(joinedload(LedgerEntry.reversed_by))
         .order_by(LedgerEntry.id.desc()).limit(limit)
     ).scalars().all()
+
+
+def standing_on(item_code: str, household_ids, on) -> dict:
+    """``{household_id: Decimal points}`` of the households among ``household_ids`` that hold
+    an entry of the item ``item_code`` (by code, so across rulebook versions) for the deed
+    date ``on`` (a local date) that still counts: not declined, cancelled or reversed. The
+    inspection grid marks them as done; a posting refuses a second inspection."""
+    if not household_ids:
+        return {}
+    reversal = db.aliased(LedgerEntry)
+    stmt = (select(LedgerEntry.household_id, LedgerEntry.points)
+            .where(LedgerEntry.household_id.in_(household_ids), LedgerEntry.kind == "score",
+                   LedgerEntry.item_code == item_code, LedgerEntry.deed_date == on,
+                   LedgerEntry.status.notin_(("declined", "cancelled")),
+                   ~exists().where(reversal.reverses_id == LedgerEntry.id)))
+    return {hid: Decimal(points) for hid, points in db.session.execute(stmt)}

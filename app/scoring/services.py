@@ -22,6 +22,7 @@ from app.scoring import chain, summary
 from app.scoring.models import (PENDING, EntryTransition, HouseholdBalance, LedgerEntry,
                                 VillageSettings)
 from app.scoring.periods import local_today, month_period, period_of, to_local
+from app.scoring.queries import standing_on
 
 
 def ensure_balance(household) -> None:
@@ -269,6 +270,8 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
     first = _by_key(idempotency_key, **expect)  # a twin may have committed while we waited
     if first is not None:
         return first
+    if item.kind == "scorecard":
+        _refuse_second_inspection(household, item, deed_date)
     rule, book = rules_q.to_rule(item), rules_q.book_rule(version)
     state = household_state(household, rule, book, deed_date)
     verdict = judge(rule, state, Deed(points=points, quantity=quantity, **deed), book)
@@ -292,6 +295,18 @@ def post_entry(*, household, item_id, deed_date: date, recorded_by, quantity: in
         member_name=(deed.get("member") or "").strip() or None,
     )
     return _record(entry, status, recorded_by)
+
+
+def _refuse_second_inspection(household, item, deed_date: date) -> None:
+    """An inspection scorecard (RULE-FEATURES row 2) scores a household once a day: two
+    tablets on the same group, or an outbox synced after another device posted, would count
+    it twice. Read under the village's chain lock, so concurrent postings see each other.
+    Raises Refusal("already_inspected") while an entry of the item for that household and
+    day stands (not declined, cancelled or reversed)."""
+    if standing_on(item.code, [household.id], deed_date):
+        raise Refusal("already_inspected",
+                      N_("本户 %(date)s 已记过“%(item)s”，每天只记一次；记错了请先冲正原记录"),
+                      date=deed_date.isoformat(), item=item.name)
 
 
 def reverse_entry(entry: LedgerEntry, *, reason: str, recorded_by,

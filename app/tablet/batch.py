@@ -13,7 +13,7 @@ from datetime import date
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.ids import as_id
@@ -22,6 +22,7 @@ from app.i18n import refusal_text
 from app.rules.engine import Refusal
 from app.rules.queries import version_in_force, with_items
 from app.scoring.models import LedgerEntry
+from app.scoring.queries import standing_on
 from app.scoring.services import post_entry
 
 MAX_ROWS = 500
@@ -130,18 +131,10 @@ def post_rows(village, rows, *, recorded_by) -> list:
 
 def scored_on(item, household_ids, on: date) -> dict:
     """``{household_id: Decimal points}`` of the households among ``household_ids`` that
-    already hold an entry of ``item`` (by item code, so across rulebook versions) for the deed
-    date ``on`` that still counts (not reversed, declined or cancelled): the grid shows them
-    as done, so a reloaded page does not score them twice."""
-    if not household_ids:
-        return {}
-    reversal = db.aliased(LedgerEntry)
-    stmt = (select(LedgerEntry.household_id, LedgerEntry.points)
-            .where(LedgerEntry.household_id.in_(household_ids), LedgerEntry.kind == "score",
-                   LedgerEntry.item_code == item.code, LedgerEntry.deed_date == on,
-                   LedgerEntry.status.notin_(("declined", "cancelled")),
-                   ~exists().where(reversal.reverses_id == LedgerEntry.id)))
-    return {hid: Decimal(points) for hid, points in db.session.execute(stmt)}
+    already hold an entry of ``item`` for the deed date ``on`` that still counts
+    (``scoring.queries.standing_on``): the grid shows them as done, so a reloaded page does
+    not score them twice (and the posting refuses a second one)."""
+    return standing_on(item.code, household_ids, on)
 
 
 def recent_households(user, village_id: int, limit: int = 8) -> list:
