@@ -1,7 +1,7 @@
 """Issue 10: the audit explorer's totals of confirmed entries over whole months come from
 the village monthly totals; they must equal the ledger's totals for every filter the fast
 path accepts, and the page must count its rows the same way."""
-from datetime import date
+from datetime import date, timedelta
 
 from app.audit import queries
 from app.audit.queries import EntryFilters, _summary_totals
@@ -42,9 +42,12 @@ def test_summary_totals_equal_ledger_totals(app, world, ledger, monkeypatch):  #
 
 def test_explorer_page_counts_and_lists_the_same_with_the_fast_totals(app, world, login,
                                                                       ledger):  # noqa: F811
+    from app.scoring.periods import local_today, month_period
     client = login("auditor")
-    html = get(client, "/audit/entries?status=confirmed&date_from=2026-11-01"
-                       "&date_to=2026-11-30")
-    # November: two deductions, an award and its reversal, and today's spend
-    assert 'data-testid="total-count">5<' in html
-    assert len(listed(html)) == 5
+    # whole months from October to this one: the fixture's October and November entries
+    # (two awards, two deductions, an award and its reversal) and today's spend
+    last = month_period(local_today()).end - timedelta(days=1)
+    html = get(client, "/audit/entries?status=confirmed&date_from=2026-10-01"
+                       f"&date_to={last.isoformat()}")
+    assert 'data-testid="total-count">7<' in html
+    assert len(listed(html)) == 7

@@ -4,7 +4,7 @@ name in its text), prints the A3 poster, then a villager opens the public board 
 page's chart on a phone (390x844). No CSP violation. Screenshots and PDFs (and PNG
 renderings of the PDFs) go to test-artifacts/."""
 import unicodedata
-from datetime import date
+from datetime import timedelta
 
 import pytest
 
@@ -47,18 +47,23 @@ def test_admin_publishes_a_monthly_board_prints_the_poster_and_villagers_see_it(
     from playwright.sync_api import expect, sync_playwright
 
     from app.households.services import add_household
+    from app.scoring.periods import local_today, month_period
+    # "生成草稿" makes this month's board: the deeds are today's, two more last month's
+    today = local_today()
+    last_month = month_period(today).start - timedelta(days=1)
     for n in range(10):             # a fuller village: 10 on the red board, 6 on the black
         key = f"x{n}"
         world["hh"][key] = add_household(village=world["village_a"], group=world["g_a2"],
                                          house_number=str(30 + n), head_name=f"村民{n}号")
-        post(world, key, "参加村组文化活动" if n < 4 else "红白喜事简办", 10 + n)
+        post(world, key, "参加村组文化活动" if n < 4 else "红白喜事简办", 10 + n, day=today)
         if n % 2:
-            post(world, key, "乱堆乱放", 30 + n)
-    post(world, "a1", "节俭办红白喜事", 1)
-    post(world, "a3", "红白喜事简办", 2)
-    post(world, "a2", "乱堆乱放", 3)
-    post(world, "a1", "红白喜事简办", 4, day=date(2026, 10, 8))
-    post(world, "a3", "节俭办红白喜事", 5, day=date(2026, 10, 9))
+            post(world, key, "乱堆乱放", 30 + n, day=today)
+    post(world, "a1", "节俭办红白喜事", 1, day=today)
+    post(world, "a3", "红白喜事简办", 2, day=today)
+    post(world, "a2", "乱堆乱放", 3, day=today)
+    post(world, "a1", "红白喜事简办", 4, day=last_month)
+    post(world, "a3", "节俭办红白喜事", 5, day=last_month)
+    this_month = month_period(today).label
     vid, village_name = world["village_a"].id, world["village_a"].name
     token = derive_token(world["hh"]["a1"].qr_nonce)
     db.session.commit()
@@ -120,7 +125,7 @@ def test_admin_publishes_a_monthly_board_prints_the_poster_and_villagers_see_it(
             page.set_viewport_size(PHONE)
             page.goto(pub_url)
             shot(page, "publication-phone")
-            page.goto(f"{live_server}/villages/{vid}/board?month=2026-11")
+            page.goto(f"{live_server}/villages/{vid}/board?month={this_month}")
             shot(page, "live-board-phone")
             ctx.close()
 
@@ -148,7 +153,7 @@ def test_admin_publishes_a_monthly_board_prints_the_poster_and_villagers_see_it(
     pages, text, size = _pdf_facts(a4, ARTIFACTS / "boards-poster-a4-pdf.png")
     assert pages == 1, pages
     assert _near(size, (595, 842)), size              # A4 in points (210 x 297 mm)
-    assert "红榜" in text and "2026-11" in text and "张*三" in text, text[:200]
+    assert "红榜" in text and this_month in text and "张*三" in text, text[:200]
     assert village_name in text
     pages, text, size = _pdf_facts(a3, ARTIFACTS / "boards-poster-a3-pdf.png")
     assert pages == 1 and _near(size, (842, 1191)), (pages, size)   # A3 from the CSS @page
