@@ -68,6 +68,7 @@ def test_counter_redeems_a_basket_on_a_tablet_and_the_qr_page_shows_it(app, worl
             page.get_by_test_id("households").get_by_role("link").first.click()
 
             expect(page).to_have_url(re.compile(rf"/counter/{hid}$"))
+            page.wait_for_load_state("load")   # rewards.js binds the +/- buttons on load
             expect(page.get_by_test_id("spendable")).to_have_text("10")
             card = page.locator(".basket-item", has_text="大米")
             card.get_by_role("button", name="增加").click()
@@ -150,6 +151,7 @@ def test_back_from_the_receipt_cannot_redeem_the_same_basket_again(app, world, l
 
             page.go_back()
             expect(page).to_have_url(re.compile(rf"/counter/{hid}$"))
+            page.wait_for_load_state("load")   # rewards.js binds the +/- buttons on load
             expect(page.get_by_test_id("spendable")).to_have_text("6")
             expect(page.locator("[data-basket-total]")).to_have_text("0")
             expect(card.locator(".qty-input")).to_have_value("")

@@ -30,9 +30,11 @@
     if (overEl && balance !== null) { overEl.classList.toggle("d-none", total <= balance); }
   }
 
+  var touched = false;   // the cadre has changed a quantity: pageshow must not undo it
   form.addEventListener("click", function (event) {
     var btn = event.target.closest("[data-qty]");
     if (!btn) { return; }
+    touched = true;
     var input = btn.parentElement.querySelector(".qty-input");
     var max = parseInt(input.getAttribute("max"), 10);
     var q = (parseInt(input.value, 10) || 0) + parseInt(btn.getAttribute("data-qty"), 10);
@@ -40,7 +42,7 @@
     input.value = q > 0 ? String(q) : "";
     update();
   });
-  form.addEventListener("input", update);
+  form.addEventListener("input", function () { touched = true; update(); });
 
   function reset() {
     form.querySelectorAll(".qty-input").forEach(function (input) {
@@ -51,7 +53,7 @@
 
   window.addEventListener("pageshow", function (event) {
     if (event.persisted) { window.location.reload(); return; }  // a cached page: render anew
-    reset();
+    if (!touched) { reset(); }   // restored by the browser, not tapped before pageshow
   });
   reset();
 })();
