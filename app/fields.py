@@ -2,7 +2,7 @@
 
 ``DayField`` is WTForms' DateField for a local date: text that is not a date ("2026-13-40")
 gets one message saying so (not "please fill in the date"), and a date outside the years
-2000-2099 (``scoring.periods.parse_date``) is refused at the field.
+2000-2099 (``scoring.periods.FIRST_DATE``..``LAST_DATE``) is refused at the field.
 
 ``WholeNumberField`` is WTForms' IntegerField with one clear error per field: text that is
 not a whole number ("1.5", "三", "1e3") or past the database's integer range is refused with a
@@ -16,7 +16,7 @@ from wtforms import DateField, IntegerField
 from wtforms.validators import StopValidation
 
 from app.ids import MAX_ID
-from app.scoring.periods import parse_date
+from app.scoring.periods import FIRST_DATE, LAST_DATE
 
 NOT_WHOLE = _l("请填写整数，例如 1、2、3")
 TOO_BIG = _l("数字太大")
@@ -32,11 +32,10 @@ def read_date(text: str | None) -> tuple:
     if not text:
         return None, None
     try:
-        date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None, BAD_DATE
-    day = parse_date(text)
-    return (day, None) if day is not None else (None, OUT_OF_RANGE_DATE)
+    return (day, None) if FIRST_DATE <= day <= LAST_DATE else (None, OUT_OF_RANGE_DATE)
 
 
 class _OneParseError:

@@ -45,16 +45,6 @@ def to_local(ts: datetime) -> datetime:
 FIRST_DATE, LAST_DATE = date(2000, 1, 1), date(2099, 12, 31)
 
 
-def parse_date(text: str | None) -> date | None:
-    """An ISO local date ``YYYY-MM-DD`` between FIRST_DATE and LAST_DATE; None when empty,
-    malformed or outside them."""
-    try:
-        day = date.fromisoformat((text or "").strip())
-    except (ValueError, TypeError):
-        return None
-    return day if FIRST_DATE <= day <= LAST_DATE else None
-
-
 def month_period(d: date) -> Period:
     """The calendar month containing local date ``d``."""
     start = d.replace(day=1)
