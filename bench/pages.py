@@ -250,6 +250,9 @@ def pages(port, facts) -> list:
         return status == 302 and "/redemptions/" in (headers.get("Location") or "")
 
     month = today.strftime("%Y-%m")
+    # the board of the last whole month: the current month's is nearly empty in its first
+    # days, which would flatter the page (a board ranks every household with entries)
+    full_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     first = (today.replace(day=1) - timedelta(days=62)).replace(day=1)
     audit = (f"/audit/entries?village={village}&status=confirmed"
              f"&date_from={first.isoformat()}&date_to={today.isoformat()}")
@@ -258,7 +261,7 @@ def pages(port, facts) -> list:
         Page("household", scorer, get(lambda rng: f"/households/{rng.choice(hh)}")),
         Page("post", scorer, post),
         Page("redeem", scorer, redeem),
-        Page("board", scorer, get(lambda rng: f"/villages/{village}/board")),
+        Page("board", scorer, get(lambda rng: f"/villages/{village}/board?month={full_month}")),
         Page("audit", township, get(lambda rng: audit)),
         Page("rollup", county, get(lambda rng: f"/rollups/{facts['county']}")),
         Page("rollup-month", county,

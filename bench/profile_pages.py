@@ -15,7 +15,7 @@ import pstats
 import statistics
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,10 @@ def main():
     from wsgi import app
     facts = county_facts(args.database_url, "bench-qr")
     hh, village = facts["households"], facts["village"]
-    today = date.today()   # the three months bench/pages.py filters the audit explorer on
+    # the local date, as bench/pages.py: its three months filter the audit explorer, and
+    # the board shows the last whole month
+    today = datetime.now(timezone(timedelta(hours=8))).date()
+    full_month = (today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     first = (today.replace(day=1) - timedelta(days=62)).replace(day=1)
     paths = {
         "healthz": ("", "/healthz"),
@@ -53,7 +56,7 @@ def main():
         "household": ("bench-scorer", f"/households/{hh[0]}"),
         "score-form": ("bench-scorer", f"/households/{hh[0]}/score"),
         "counter": ("bench-scorer", f"/counter/{facts['rich'][0]}"),
-        "board": ("bench-scorer", f"/villages/{village}/board"),
+        "board": ("bench-scorer", f"/villages/{village}/board?month={full_month}"),
         "audit": ("bench-township", f"/audit/entries?village={village}&status=confirmed"
                   f"&date_from={first.isoformat()}&date_to={today.isoformat()}"),
         "rollup": ("bench-county", f"/rollups/{facts['county']}"),

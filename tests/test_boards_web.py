@@ -3,6 +3,7 @@ what, the public pages' privacy, the posters, and the QR page's 12-month chart."
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import event
 
 from app.boards import services
@@ -10,6 +11,7 @@ from app.boards.models import BoardDefinition, BoardPublication
 from app.boards.queries import monthly_trend
 from app.extensions import db
 from app.households.qr import derive_token
+from app.scoring.periods import local_today, month_period
 from tests.boards_helpers import NOV, define, post, publish
 
 
@@ -133,6 +135,25 @@ def test_township_page_and_live_board_movers(app, world, login):
     board = login("vadmin").get(f"/villages/{world['village_a'].id}/board?month=2026-11")
     text = board.get_data(as_text=True)
     assert "↑1" in text                     # a1 was 2nd in October, 1st in November
+    assert 'data-testid="bad-month"' not in text
+
+
+@pytest.mark.parametrize("asked", ["2026-13", "abc", "1999-12", "2026-99999999999999999999"])
+def test_a_month_that_does_not_parse_shows_this_month_with_a_notice(app, world, login, asked):
+    """It was a 500 for a month past C's int, and silent for the others."""
+    page = login("vadmin").get(f"/villages/{world['village_a'].id}/board",
+                               query_string={"month": asked})
+    html = page.get_data(as_text=True)
+    this_month = month_period(local_today()).label
+    assert page.status_code == 200 and 'data-testid="bad-month"' in html
+    assert f"没有“{asked}”这个月份" in html and f"下面是 {this_month} 的榜单" in html
+
+
+def test_the_first_month_kept_offers_no_month_before_it(app, world, login):
+    html = login("vadmin").get(f"/villages/{world['village_a'].id}/board?month=2000-01") \
+        .get_data(as_text=True)
+    assert "month=1999-12" not in html and "2000 年 1 月红黑榜" in html
+    assert 'data-testid="bad-month"' not in html
 
 
 def test_a_township_template_is_copied_by_a_village(app, world, login):

@@ -4,7 +4,7 @@ village. The pure rules are in ``app.rules.uses``."""
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 
 from app.extensions import db
 from app.memo import memo, watch
@@ -12,7 +12,7 @@ from app.rules import queries as rules_q
 from app.rules.engine import N_, Refusal
 from app.rules.models import RuleItem
 from app.rules.uses import dividend_shares, privileges, redemption_blocked_until
-from app.scoring.models import LedgerEntry
+from app.scoring.models import LedgerEntry, unreversed
 from app.scoring.periods import local_today, year_period
 
 # the sanctions are read from confirmed entries and their items' params: a write to either
@@ -51,7 +51,6 @@ def redemption_block(household, today: date | None = None):
 
 
 def _redemption_block(household, today: date):
-    reversal = db.aliased(LedgerEntry)
     confirmed = (LedgerEntry.household_id == household.id, LedgerEntry.kind == "score",
                  LedgerEntry.status == "confirmed", LedgerEntry.deed_date <= today)
     # first the items the household was scored on (a few), so that the entries are loaded
@@ -65,7 +64,7 @@ def _redemption_block(household, today: date):
         return None
     rows = db.session.execute(
         select(LedgerEntry).where(*confirmed, LedgerEntry.item_id.in_(sanctions),
-                                  ~exists().where(reversal.reverses_id == LedgerEntry.id))
+                                  unreversed())
     ).scalars().all()
     found = None
     for entry in rows:

@@ -7,6 +7,11 @@ entry (冲正) that points at it. Only ``status`` moves, and every move is itsel
 ``prev_hash``, ``hash``) whose head is kept in ``LedgerChain``; appends are serialized per
 village by locking that row. Balances are updated in the same transaction as each append.
 """
+import functools
+
+import sqlalchemy as sa
+from sqlalchemy import orm as sa_orm
+
 from app.accounts.models import utcnow
 from app.extensions import db
 from app.rules.models import POINTS
@@ -113,6 +118,19 @@ class LedgerEntry(db.Model):
         return self.status in PENDING
 
 
+def unreversed():
+    """The SQL condition that no entry reverses the ``LedgerEntry`` of the enclosing query
+    (a correlated NOT EXISTS). Its alias of the ledger is built once: aliasing the mapper
+    costs about half a millisecond, on every page that asks (issue 10)."""
+    return ~sa.exists().where(_reversal().reverses_id == LedgerEntry.id)
+
+
+@functools.cache
+def _reversal():
+    # on first use, not at import: aliasing configures the mappers, which needs every model
+    return sa_orm.aliased(LedgerEntry, name="reversal")
+
+
 class EntryTransition(db.Model):
     """A move of an entry from one status to another (the first has ``from_status`` None).
 
@@ -190,7 +208,11 @@ class HouseholdMonth(db.Model):
     """
 
     __tablename__ = "household_month"
-    __table_args__ = (db.Index("ix_household_month_village_period", "village_id", "period"),
+    __table_args__ = (db.Index("ix_household_month_village_period", "village_id", "period",
+                               # a village's month on a board, read from the index alone
+                               # (PostgreSQL's INCLUDE; a plain index elsewhere)
+                               postgresql_include=["household_id", "points", "deductions",
+                                                   "last_at", "entries"]),
                       # a county's year (or month) in a roll-up: one period, many villages
                       db.Index("ix_household_month_period_village", "period", "village_id"))
 

@@ -60,7 +60,7 @@ def parse_month(text: str | None) -> Period | None:
         if not 2000 <= year <= 2099:
             return None
         return month_period(date(year, month, 1))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):   # OverflowError: a month past C's int
         return None
 
 

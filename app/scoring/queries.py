@@ -6,15 +6,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.households.models import Household
-from app.scoring.models import HouseholdBalance, LedgerEntry
+from app.scoring.models import HouseholdBalance, LedgerEntry, unreversed
 from app.scoring.periods import Period
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# "reached_at" of a household without entries: the earliest of all
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Standing:
 
 def _aware(ts):
     if ts is None:
-        return _EPOCH
+        return EPOCH
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
 
 
@@ -132,11 +133,51 @@ def standings(village_id: int, period: Period | None = None, group_id: int | Non
     zero = (Decimal(0), Decimal(0), None)
     merged = [(h, *totals.get(h[0], zero)) for h in households]
     merged.sort(key=lambda t: rank_key(t[1], t[3], t[0][0]))
-    return [Standing(rank=i, household_id=h[0], house_number=h[1],
-                     head_name=h[2], group_id=h[3],
-                     points=Decimal(p).quantize(Decimal("0.01")),
-                     deductions=Decimal(d).quantize(Decimal("0.01")), reached_at=ts)
-            for i, (h, p, d, ts) in enumerate(merged, start=1)]
+    return [_standing(i, *h, p, d, ts) for i, (h, p, d, ts) in enumerate(merged, start=1)]
+
+
+def _standing(rank, household_id, house_number, head_name, group_id, points, deductions,
+              reached_at) -> "Standing":
+    return Standing(rank=rank, household_id=household_id, house_number=house_number,
+                    head_name=head_name, group_id=group_id,
+                    points=Decimal(points).quantize(Decimal("0.01")),
+                    deductions=Decimal(deductions).quantize(Decimal("0.01")),
+                    reached_at=reached_at)
+
+
+def ranked(village_id: int, period: Period, name: str):
+    """``standings`` of a whole-months ``period`` as a CTE named ``name``, ranked in the
+    database, so a page that shows ten households fetches ten rows, not the village
+    (issue 10).
+
+    Columns: household_id, house_number, head_name, group_id, points, deductions (Decimal
+    points of the period, 0 without entries), reached_at (UTC, None without entries) and
+    rank (1-based, ``row_number`` in the order of ``rank_key``: points, then who reached
+    them first, then id). ``standing_of`` turns its rows into Standing. None when
+    ``period`` is not whole months (use ``standings``). tests/test_ranking.py proves both
+    agree.
+    """
+    from app.scoring import summary
+    totals = summary.village_totals_query(village_id, period)
+    if totals is None:
+        return None
+    t = totals.subquery()
+    points = func.coalesce(t.c.points, 0)
+    at = func.coalesce(t.c.last_at, literal(EPOCH, t.c.last_at.type))
+    rank = func.row_number().over(order_by=(func.round(points, 2).desc(), at, Household.id))
+    return (select(Household.id.label("household_id"), Household.house_number,
+                   Household.head_name, Household.group_id, points.label("points"),
+                   func.coalesce(t.c.deductions, 0).label("deductions"),
+                   t.c.last_at.label("reached_at"), rank.label("rank"))
+            .outerjoin(t, t.c.household_id == Household.id)
+            .where(Household.village_id == village_id, Household.status == "active")
+            .cte(name))
+
+
+def standing_of(row) -> "Standing":
+    """A Standing from a row holding ``ranked``'s columns."""
+    return _standing(row.rank, row.household_id, row.house_number, row.head_name,
+                     row.group_id, row.points, row.deductions, row.reached_at)
 
 
 def average_of_periods(village_id: int, periods, group_id: int | None = None):
@@ -159,10 +200,10 @@ def rank_of(household, period: Period | None = None):
                 return s.rank, len(table)
         return None, len(table)
     reached = HouseholdBalance.reached_at
-    epoch = literal(_EPOCH, reached.type)
+    epoch = literal(EPOCH, reached.type)
     balance = household.balance           # often loaded with the household already
     mine = ((balance.earned_score or 0, _aware(balance.reached_at)) if balance is not None
-            else (0, _EPOCH))
+            else (0, EPOCH))
     points = func.coalesce(HouseholdBalance.earned_score, 0)
     at = func.coalesce(reached, epoch)
     mine_at = literal(mine[1], reached.type)
@@ -226,10 +267,9 @@ def standing_on(item_code: str, household_ids, on) -> dict:
     inspection grid marks them as done; a posting refuses a second inspection."""
     if not household_ids:
         return {}
-    reversal = db.aliased(LedgerEntry)
     stmt = (select(LedgerEntry.household_id, LedgerEntry.points)
             .where(LedgerEntry.household_id.in_(household_ids), LedgerEntry.kind == "score",
                    LedgerEntry.item_code == item_code, LedgerEntry.deed_date == on,
                    LedgerEntry.status.notin_(("declined", "cancelled")),
-                   ~exists().where(reversal.reverses_id == LedgerEntry.id)))
+                   unreversed()))
     return {hid: Decimal(points) for hid, points in db.session.execute(stmt)}

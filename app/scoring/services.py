@@ -10,7 +10,7 @@ PostgreSQL or SQLite.
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 
 from app.accounts.models import utcnow
 from app.extensions import db
@@ -20,7 +20,7 @@ from app.rules.engine import (N_, Deed, HouseholdState, Refusal, base_grant, jud
 from app.rules.periodic import notice_ends
 from app.scoring import chain, summary
 from app.scoring.models import (PENDING, EntryTransition, HouseholdBalance, LedgerEntry,
-                                VillageSettings)
+                                VillageSettings, unreversed)
 from app.scoring.periods import local_today, month_period, period_of, to_local
 from app.scoring.queries import standing_on
 
@@ -151,12 +151,11 @@ def held_once_only(household_id: int) -> frozenset:
     """Codes of once-only items the household holds (entries not reversed, declined or
     cancelled)."""
     from app.rules.models import RuleItem
-    reversal = db.aliased(LedgerEntry)
     stmt = (select(LedgerEntry.item_code).join(RuleItem, RuleItem.id == LedgerEntry.item_id)
             .where(LedgerEntry.household_id == household_id, LedgerEntry.kind == "score",
                    LedgerEntry.status.notin_(("declined", "cancelled")),
                    RuleItem.once_only.is_(True),
-                   ~exists().where(reversal.reverses_id == LedgerEntry.id)))
+                   unreversed()))
     return frozenset(db.session.execute(stmt).scalars())
 
 
