@@ -144,6 +144,18 @@ def test_second_objection_from_the_door_plate_page_is_refused(app, world):
         .get_data(as_text=True)
     assert "您对这条记录的异议正在处理中，不能重复提出" in page
     assert _count(Objection) == 1
+    # the objector's own page lists it, saying whose entry it was (a2's, not its own)
+    mine = client.get(_qr(app, world, "a1")).get_data(as_text=True)
+    listed = mine.split('data-testid="objections"')[1].split("</ul>")[0]
+    number = world["hh"]["a2"].house_number
+    assert "乱堆乱放" in listed and f"关于 {number} 号户" in listed
+    own = _post(world, hh="a1", name="乱堆乱放")
+    db.session.commit()
+    review.raise_objection(own, text="没有乱堆", by_household=world["hh"]["a1"])
+    db.session.commit()
+    listed = client.get(_qr(app, world, "a1")).get_data(as_text=True) \
+        .split('data-testid="objections"')[1].split("</ul>")[0]
+    assert listed.count("关于") == 1                    # its own entry names no household
 
 
 def test_cadre_objects_once_to_an_entry(world, login):

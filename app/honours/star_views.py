@@ -94,7 +94,7 @@ def confer(village_id):
                           "note": conferment.decision_note,
                           "stars": {r.house_number: r.stars for r in conferment.ratings}})
         db.session.commit()
-        flash(_("%(p)s星级已授牌，评定结果已固定。", p=period.label), "success")
+        flash(_("%(p)s 星级已授牌，评定结果已固定。", p=period.label), "success")
     except Refusal as exc:
         db.session.rollback()
         flash(refusal_text(exc), "danger")

@@ -272,7 +272,7 @@ def assess(village_id, year):
             _refused(err, form.attachment)
         else:
             db.session.commit()
-            flash(_("自评已提交，提交后不能修改"), "success")
+            flash(_("自评已签署存档。如需更正，请提交新版本并写明原因"), "success")
             return redirect(url_for("reports.evaluation", village_id=village.id, year=year))
     figures = services.figures_of(village, year)
     return render_template("reports/assess.html", form=form, figures=figures, **ctx)
@@ -296,7 +296,7 @@ def review(village_id, year):
             _refused(err)
         else:
             db.session.commit()
-            flash(_("复核已提交，提交后不能修改"), "success")
+            flash(_("复核已签署存档。如需更正，请提交新版本并写明原因"), "success")
             return redirect(url_for("reports.evaluation", village_id=village.id, year=year))
     return render_template("reports/review.html", form=form, **ctx)
 

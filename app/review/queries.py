@@ -44,9 +44,10 @@ def notice_entries(village_id: int, period, group_id: int | None = None):
 
 
 def household_objections(household_id: int):
-    """Objections a household raised, newest first (for its QR page)."""
+    """Objections a household raised, newest first (for its QR page), with each entry and
+    the entry's household (an objection may be about another household's entry)."""
     return db.session.execute(
-        select(Objection).options(joinedload(Objection.entry))
+        select(Objection).options(joinedload(Objection.entry).joinedload(LedgerEntry.household))
         .where(Objection.by_household_id == household_id).order_by(Objection.id.desc())
         .limit(20)).scalars().all()
 
