@@ -1,6 +1,5 @@
 """Access matrix rows of honours and star households (issue 5): an honour under notice and a
 star conferment in village A."""
-from datetime import date
 
 from flask import url_for
 
@@ -48,5 +47,5 @@ def ids(world):
                                        year_period(local_today()),
                                        by_user=world["users"]["vadmin"],
                                        decision_date=local_today(), note="村民代表会议")
-    assert conferment.period_start <= date.today()
+    assert conferment.period_start <= local_today()
     return {"honour_id": honour.id, "conferment_id": conferment.id}

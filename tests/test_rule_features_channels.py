@@ -23,8 +23,6 @@ from app.scoring.periods import local_today
 from app.scoring.services import post_entry
 from tests.rule_uses_helpers import USES_YAML, item_id, qr, uses_rulebook
 
-TODAY = local_today()
-
 
 def _count(model):
     return db.session.scalar(select(func.count(model.id)))
@@ -32,7 +30,7 @@ def _count(model):
 
 def _declare(client, url, channel, number, iid, key, description="帮我修好了屋顶"):
     return client.post(f"{url}/declare/{channel}", data={
-        "house_number": number, "item_id": iid, "deed_date": TODAY.isoformat(),
+        "house_number": number, "item_id": iid, "deed_date": local_today().isoformat(),
         "description": description, "idempotency_key": key})
 
 
@@ -88,10 +86,10 @@ def test_a_cadre_cannot_record_an_item_closed_to_cadres(world):
     uses_rulebook(world)
     with pytest.raises(Refusal) as err:
         post_entry(household=world["hh"]["a1"], item_id=item_id(world, "只能受助人申报"),
-                   deed_date=TODAY, recorded_by=world["users"]["scorer"])
+                   deed_date=local_today(), recorded_by=world["users"]["scorer"])
     assert err.value.code == "channel_refused"
     entry = post_entry(household=world["hh"]["a1"], item_id=item_id(world, "义务劳动"),
-                       deed_date=TODAY, recorded_by=world["users"]["scorer"])
+                       deed_date=local_today(), recorded_by=world["users"]["scorer"])
     assert entry.points == Decimal("3")
 
 
@@ -100,11 +98,11 @@ def test_self_report_is_refused_when_the_item_does_not_accept_self(app, world):
     client = app.test_client()
     url = qr(app, world, "a1")
     html = client.post(url + "/report", data={
-        "item_id": item_id(world, "拾金不昧"), "deed_date": TODAY.isoformat(),
+        "item_id": item_id(world, "拾金不昧"), "deed_date": local_today().isoformat(),
         "description": "捡到钱包", "idempotency_key": "s-1"}).get_data(as_text=True)
     assert "不接受本户申报" in html and _count(SelfReport) == 0
     resp = client.post(url + "/report", data={
-        "item_id": item_id(world, "义务劳动"), "deed_date": TODAY.isoformat(),
+        "item_id": item_id(world, "义务劳动"), "deed_date": local_today().isoformat(),
         "description": "清扫村道", "idempotency_key": "s-2"})
     assert resp.status_code == 302
     assert db.session.scalars(select(SelfReport)).one().channel == "self"
@@ -161,13 +159,13 @@ def test_beneficiary_declarations_refused(app, world):
     assert client.get(url + "/declare/mayor").status_code == 404
     with pytest.raises(Refusal) as err:
         channels.submit_declaration(world["hh"]["b1"], channel="beneficiary",
-                                    item_id=item_id(world, "帮助邻里"), deed_date=TODAY,
+                                    item_id=item_id(world, "帮助邻里"), deed_date=local_today(),
                                     description="x", by_household=world["hh"]["a2"])
     assert err.value.code == "not_in_village"
     with pytest.raises(Refusal) as err:
         channels.submit_declaration(world["hh"]["a1"], channel="beneficiary",
                                     item_id=item_id(world, "帮助邻里"),
-                                    deed_date=TODAY + timedelta(days=1), description="x",
+                                    deed_date=local_today() + timedelta(days=1), description="x",
                                     by_household=world["hh"]["a2"])
     assert err.value.code == "future_date"
 
@@ -212,13 +210,14 @@ def test_a_volunteer_recorder_submits_but_never_posts(app, world, login):
     before = _count(LedgerEntry)
     resp = vol.post(f"/villages/{v.id}/declare", data={
         "household_id": world["hh"]["a1"].id, "item_id": item_id(world, "乱扔垃圾"),
-        "deed_date": TODAY.isoformat(), "description": "路口乱扔垃圾", "idempotency_key": "v-1"})
+        "deed_date": local_today().isoformat(), "description": "路口乱扔垃圾",
+        "idempotency_key": "v-1"})
     assert resp.status_code == 302
     from app.accounts.models import User
     user = db.session.scalars(select(User).where(User.username == "vol")).one()
     with pytest.raises(Refusal) as err:   # an item closed to volunteers
         channels.submit_declaration(world["hh"]["a1"], channel="volunteer",
-                                    item_id=item_id(world, "义务劳动"), deed_date=TODAY,
+                                    item_id=item_id(world, "义务劳动"), deed_date=local_today(),
                                     description="x", by_user=user)
     assert err.value.code == "channel_refused" and "不接受志愿记录员记录" in err.value.message
     db.session.rollback()
@@ -228,7 +227,7 @@ def test_a_volunteer_recorder_submits_but_never_posts(app, world, login):
     assert _count(LedgerEntry) == before           # nothing posted
     hid = world["hh"]["a1"].id
     assert vol.post(f"/households/{hid}/score", data={
-        "item_id": item_id(world, "乱扔垃圾"), "deed_date": TODAY.isoformat(),
+        "item_id": item_id(world, "乱扔垃圾"), "deed_date": local_today().isoformat(),
         "quantity": 1}).status_code == 403
     assert vol.post(f"/reports/{report.id}/review",
                     data={"action": "accept"}).status_code == 403
@@ -237,7 +236,7 @@ def test_a_volunteer_recorder_submits_but_never_posts(app, world, login):
     assert _count(LedgerEntry) == before
     with pytest.raises(Refusal) as err:   # a household of another village: not allowed
         channels.submit_declaration(world["hh"]["b1"], channel="volunteer",
-                                    item_id=item_id(world, "乱扔垃圾"), deed_date=TODAY,
+                                    item_id=item_id(world, "乱扔垃圾"), deed_date=local_today(),
                                     description="x", by_user=user)
     assert err.value.code == "not_in_village"
     admin = login("vadmin")

@@ -18,12 +18,11 @@ from app.scoring.periods import local_today
 from app.scoring.services import post_entry, reverse_entry
 from tests.rule_uses_helpers import item_id, qr, uses_rulebook
 
-TODAY = local_today()
 
-
-def _post(world, hh, name, *, day=TODAY, at=None):
-    return post_entry(household=world["hh"][hh], item_id=item_id(world, name), deed_date=day,
-                      recorded_by=world["users"]["scorer"], recorded_at=at)
+def _post(world, hh, name, *, day=None, at=None):
+    return post_entry(household=world["hh"][hh], item_id=item_id(world, name),
+                      deed_date=day or local_today(), recorded_by=world["users"]["scorer"],
+                      recorded_at=at)
 
 
 def test_privilege_bands_pure():
@@ -67,7 +66,7 @@ def test_dividend_shares_pure_sum_exactly_by_largest_remainder():
 def test_dividend_page_export_and_cli_follow_the_standings_tie_break(app, world, login):
     uses_rulebook(world)
     start = datetime.now(timezone.utc) - timedelta(hours=3)
-    day = TODAY.replace(day=1)
+    day = local_today().replace(day=1)
     # a2 reached its 10 points first, then a3, then a1: equal points rank by who was first
     for n, hh in enumerate(("a2", "a3", "a1")):
         _post(world, hh, "帮助邻里", day=day, at=start + timedelta(minutes=n))
@@ -75,7 +74,7 @@ def test_dividend_page_export_and_cli_follow_the_standings_tie_break(app, world,
     db.session.commit()
     v = world["village_a"]
     client = login("vadmin")
-    page = client.get(f"/villages/{v.id}/dividend?year={TODAY.year}&pool=100").get_data(
+    page = client.get(f"/villages/{v.id}/dividend?year={local_today().year}&pool=100").get_data(
         as_text=True)
     # 100 × 10/33 = 30.303..., 100 × 3/33 = 9.0909...: 30.30 × 3 + 9.09 = 99.99, one fen
     # left goes to the largest remainder, a tie of the three tens broken by the standings
@@ -83,14 +82,14 @@ def test_dividend_page_export_and_cli_follow_the_standings_tie_break(app, world,
                      r"<td[^>]*>([^<]*)</td></tr>", page)
     assert got == [("2", "30.31"), ("3", "30.30"), ("1", "30.30"), ("21", "9.09")]
     assert 'data-testid="total">100.00<' in page
-    resp = client.get(f"/villages/{v.id}/dividend.xlsx?year={TODAY.year}&pool=100")
+    resp = client.get(f"/villages/{v.id}/dividend.xlsx?year={local_today().year}&pool=100")
     ws = load_workbook(io.BytesIO(resp.data)).active
     values = [row for row in ws.iter_rows(values_only=True) if row and row[0] in (1, 2, 3, 4)]
     assert [(r[1], D(str(r[4]))) for r in values] == [
         ("2", D("30.31")), ("3", D("30.30")), ("1", D("30.30")), ("21", D("9.09"))]
     assert "须是" in client.get(f"/villages/{v.id}/dividend?pool=-5").get_data(as_text=True)
     result = app.test_cli_runner().invoke(args=["rules", "dividend", "--village", v.code,
-                                                "--year", str(TODAY.year), "--pool", "100"])
+                                                "--year", str(local_today().year), "--pool", "100"])
     assert result.exit_code == 0, result.output
     assert "\t2\t王五\t10.00\t30.31" in result.output and "total\t100.00" in result.output
     from app.scoring.models import LedgerEntry
@@ -100,7 +99,7 @@ def test_dividend_page_export_and_cli_follow_the_standings_tie_break(app, world,
 def test_a_sanction_blocks_redemption_until_its_date_and_a_reversal_lifts_it(app, world):
     uses_rulebook(world)
     _post(world, "a1", "帮助邻里")
-    deed = TODAY - timedelta(days=30)
+    deed = local_today() - timedelta(days=30)
     sanction = _post(world, "a1", "参与赌博", day=deed)
     rice = rewards.add_reward(village=world["village_a"], name="大米", points_price="1",
                               unit="袋")

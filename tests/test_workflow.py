@@ -22,8 +22,6 @@ from app.scoring.periods import local_today
 from app.scoring.services import post_entry, reverse_entry, spend
 from tests.conftest import item
 
-TODAY = local_today()
-
 
 def _notice(world, days=3, review_above=None):
     s = db.session.get(VillageSettings, world["village_a"].id)
@@ -33,8 +31,8 @@ def _notice(world, days=3, review_above=None):
 
 def _post(world, hh="a1", name="红白喜事简办", user="scorer", **kw):
     return post_entry(household=world["hh"][hh], item_id=item(world["village_a"], name).id,
-                      deed_date=kw.pop("deed_date", TODAY), recorded_by=world["users"][user],
-                      **kw)
+                      deed_date=kw.pop("deed_date", local_today()),
+                      recorded_by=world["users"][user], **kw)
 
 
 def _bal(world, hh):
@@ -52,10 +50,10 @@ def test_notice_period_then_confirmation(world):
     _notice(world, days=3)
     e = _post(world)
     db.session.commit()
-    assert e.status == "under_notice" and e.notice_until == TODAY + timedelta(days=3)
+    assert e.status == "under_notice" and e.notice_until == local_today() + timedelta(days=3)
     assert _bal(world, "a1") == (0, 0, 5)
-    assert review.confirm_due(world["village_a"].id, TODAY + timedelta(days=2)) == 0
-    assert review.confirm_due(world["village_a"].id, TODAY + timedelta(days=3)) == 1
+    assert review.confirm_due(world["village_a"].id, local_today() + timedelta(days=2)) == 0
+    assert review.confirm_due(world["village_a"].id, local_today() + timedelta(days=3)) == 1
     db.session.commit()
     assert e.status == "confirmed" and _bal(world, "a1") == (5, 5, 0)
     assert [t.to_status for t in e.transitions] == ["under_notice", "confirmed"]
@@ -98,7 +96,7 @@ def test_board_and_spending_see_confirmed_points_only(app, world, login):
         spend(household=world["hh"]["a1"], points="1", recorded_by=None, reason="x")
     from app.boards.queries import village_board
     from app.scoring.periods import month_period
-    assert village_board(world["village_a"].id, month_period(TODAY)).red == []
+    assert village_board(world["village_a"].id, month_period(local_today())).red == []
 
 
 def test_villager_objects_from_qr_page_and_sees_the_outcome(app, world, login):
@@ -185,7 +183,7 @@ def test_self_report_with_photo_accept_and_decline(app, world, login):
     url = _qr(app, world, "a1")
     item_id = item(world["village_a"], "帮助困难居民").id
     resp = client.post(url + "/report", data={
-        "item_id": item_id, "deed_date": TODAY.isoformat(), "description": "送邻居去医院",
+        "item_id": item_id, "deed_date": local_today().isoformat(), "description": "送邻居去医院",
         "photo": (io.BytesIO(_jpeg_with_gps()), "p.jpg"), "idempotency_key": "sr-1"},
         content_type="multipart/form-data")
     assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
@@ -196,7 +194,7 @@ def test_self_report_with_photo_accept_and_decline(app, world, login):
     assert b"PhoneMaker" not in stored and Image.open(io.BytesIO(stored)).getexif() == {}
     assert open(file_path(report.evidence, thumb=True), "rb").read()[:2] == b"\xff\xd8"
     html = client.post(url + "/report", data={
-        "item_id": item_id, "deed_date": TODAY.isoformat(), "description": "x",
+        "item_id": item_id, "deed_date": local_today().isoformat(), "description": "x",
         "photo": (io.BytesIO(b"not an image"), "p.jpg")},
         content_type="multipart/form-data").get_data(as_text=True)
     assert "上传的文件不是有效的照片" in html
@@ -243,7 +241,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.entries = []
-        self.day = TODAY
+        self.day = local_today()
 
     def _try(self, fn):
         try:
@@ -352,7 +350,7 @@ def test_state_machine_keeps_every_invariant(world):
 def test_scorer_attaches_a_photo_to_an_entry(app, world, login):
     client = login("scorer")
     resp = client.post(f"/households/{world['hh']['a1'].id}/score", data={
-        "item_id": item(world["village_a"], "乱堆乱放").id, "deed_date": TODAY.isoformat(),
+        "item_id": item(world["village_a"], "乱堆乱放").id, "deed_date": local_today().isoformat(),
         "quantity": 1, "photo": (io.BytesIO(_jpeg_with_gps()), "p.jpg")},
         content_type="multipart/form-data")
     assert resp.status_code == 302
@@ -365,7 +363,7 @@ def test_scorer_attaches_a_photo_to_an_entry(app, world, login):
     assert login("scorer_b").get(f"/evidence/{entry.evidence_id}.jpg").status_code == 404
     assert app.test_client().get(f"/evidence/{entry.evidence_id}.jpg").status_code == 302
     html = client.post(f"/households/{world['hh']['a1'].id}/score", data={
-        "item_id": item(world["village_a"], "乱堆乱放").id, "deed_date": TODAY.isoformat(),
+        "item_id": item(world["village_a"], "乱堆乱放").id, "deed_date": local_today().isoformat(),
         "quantity": 1, "photo": (io.BytesIO(b"GIF89a not really"), "p.gif")},
         content_type="multipart/form-data").get_data(as_text=True)
     assert "上传的文件不是有效的照片" in html
