@@ -149,6 +149,9 @@ def _register_errors(app):
             if request.path.startswith("/api/"):  # the JSON API answers in JSON
                 from app.api.errors import http_error
                 return http_error(err, code)
-            return render_template("errors.html", code=code,
+            # a door-plate page's error leads back to the household's page, not the login
+            token = ((request.view_args or {}).get("token")
+                     if request.path.startswith("/h/") else None)
+            return render_template("errors.html", code=code, token=token,
                                    max_upload=_upload_limit_text(app)), code
         app.register_error_handler(code, handler)

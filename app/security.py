@@ -67,7 +67,8 @@ def qr_capability(view):
     """Decorate a view reached by a door-plate token (``/h/<token>...``, no login):
 
     - a private page (``private_page``);
-    - RATELIMIT_QR: requests per client address, shared by every QR page;
+    - RATELIMIT_QR: requests per client address and door plate, shared by every QR page
+      of that plate;
     - RATELIMIT_QR_MISS: 404s per client address (unknown, reissued or closed tokens:
       guessing), shared by every QR page, so guessing through one page spends the budget of
       all; once spent, every unknown token answers 429 to that address for a while. A valid
@@ -100,7 +101,15 @@ def _token_is_valid() -> bool:
     return household_for_token(str((request.view_args or {}).get("token", ""))) is not None
 
 
-_QR_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR"), scope="qr")
+def address_and_token_key() -> str:
+    """Rate-limit key: the client address and the door-plate token: one household's pages
+    from one address (families behind one village Wi-Fi or carrier address each keep their
+    own budget; guessing other tokens is RATELIMIT_QR_MISS's job)."""
+    return f"{client_address()}|{token_key()}"
+
+
+_QR_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR"), scope="qr",
+                                 key_func=address_and_token_key)
 _QR_MISS_LIMIT = limiter.shared_limit(rate("RATELIMIT_QR_MISS"), scope="qr-miss",
                                       deduct_when=_404s, exempt_when=_token_is_valid)
 def _submitted(response) -> bool:

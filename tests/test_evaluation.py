@@ -134,6 +134,18 @@ def test_spot_check_draw_is_reproduced_from_its_seed(app, world, pilot):
                                   text="已补照片", by_user=city, supersedes=f1,
                                   correction_reason="村里补交了照片")
     assert fix.supersedes_id == f1.id
+    # a result already corrected is corrected through its correction, about the same target
+    # (a second correction was a 500; a correction could name another entry)
+    with pytest.raises(services.Refusal, match=f"第 {f1.id} 条已由第 {fix.id} 条更正"):
+        services.record_finding(check, village_id=vid, entry_id=entry_id, verdict="ok",
+                                text="再改", by_user=city, supersedes=f1, correction_reason="再查")
+    with pytest.raises(services.Refusal, match="更正须选同一个对象"):
+        services.record_finding(check, village_id=vid, entry_id=None, verdict="ok",
+                                text="村级", by_user=city, supersedes=fix, correction_reason="改")
+    again = services.record_finding(check, village_id=vid, entry_id=entry_id, verdict="ok",
+                                    text="再改", by_user=city, supersedes=fix,
+                                    correction_reason="再查")
+    assert again.supersedes_id == fix.id
     db.session.commit()
     f1.text = "改"
     with pytest.raises(SignedRecordChanged):
@@ -198,6 +210,16 @@ def test_three_steps_through_the_pages(app, world, login, pilot):
         "correction_reason": "改"}).get_data(as_text=True)
     assert "本次抽查没有第 999 条结果" in html and "复查属实" in html
     assert db.session.query(SpotCheckFinding).count() == 1
+    first = db.session.query(SpotCheckFinding).one()
+    assert city.post(f"/spot-checks/check/{check.id}", data={
+        "target": f"e{vid}:{eid}", "verdict": "ok", "text": "复查属实",
+        "supersedes": str(first.id), "correction_reason": "补了照片"}).status_code == 302
+    html = city.post(f"/spot-checks/check/{check.id}", data={
+        "target": f"e{vid}:{eid}", "verdict": "ok", "text": "第二次更正",
+        "supersedes": str(first.id), "correction_reason": "再查"}).get_data(as_text=True)
+    fix = db.session.query(SpotCheckFinding).filter_by(supersedes_id=first.id).one()
+    assert f"第 {first.id} 条已由第 {fix.id} 条更正" in html and "第二次更正" in html
+    assert db.session.query(SpotCheckFinding).count() == 2
     assert login("county_b").get(f"/evaluations/{vid}/2025").status_code == 404
     assert login("county").post(f"/evaluations/{vid}/2025/assess", data=form).status_code == 403
 

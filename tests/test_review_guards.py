@@ -282,3 +282,23 @@ def test_door_plate_of_a_household_that_moved_away_says_so(app, world):
     assert resp.status_code == 410 and "此门牌已停用" in html and "联系村委会" in html
     assert "赵" not in html and 'data-testid="earned"' not in html
     assert client.get(page[:-3] + "abc").status_code == 404
+
+
+def test_an_entry_held_by_a_neighbours_objection_can_still_be_objected_to_by_its_household(
+        app, world):
+    """Once another household objected, the entry is held; its own household still found no
+    提出异议 on its page or on the notice (the service accepts that objection)."""
+    _notice(world, days=3)
+    e = _post(world, hh="a2", name="乱堆乱放")
+    db.session.commit()
+    review.raise_objection(e, text="不属实", by_household=world["hh"]["a1"])
+    db.session.commit()
+    assert db.session.get(LedgerEntry, e.id).status == "held"
+    client = app.test_client()
+    own = _qr(app, world, "a2")
+    assert f"/object/{e.id}" in client.get(own).get_data(as_text=True)
+    assert f"/object/{e.id}" in client.get(f"{own}/notice").get_data(as_text=True)
+    assert "提交异议" in client.get(f"{own}/object/{e.id}").get_data(as_text=True)
+    # the neighbour that objected is told so, with no second form
+    page = client.get(f"{_qr(app, world, 'a1')}/object/{e.id}").get_data(as_text=True)
+    assert "提交异议" not in page

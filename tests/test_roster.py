@@ -197,3 +197,16 @@ def test_the_sheet_named_roster_is_read_even_after_a_sheet_of_notes(app, world, 
     wb.save(buf)
     html = upload(client, v, buf.getvalue()).get_data(as_text=True)
     assert "工作表“说明”的表头缺少“门牌号”列" in html
+
+
+def test_a_house_number_excel_turned_into_a_date_is_refused_at_its_row(app, world, login):
+    """Typing 3-2 into a General cell gives a date; it was imported as house number
+    '2026-03-02 00:00:00' (a fresh user found)."""
+    from datetime import datetime
+    v, client = world["village_a"], login("vadmin")
+    before = count(v)
+    html = upload(client, v, xlsx([["403", "第一村民小组", "李明", "", ""],
+                                   [datetime(2026, 3, 2), "第一村民小组", "王强", "", ""]])
+                  ).get_data(as_text=True)
+    assert "第 3 行" in html and "日期格式" in html and "2026-03-02" not in html
+    assert count(v) == before                                  # all or nothing

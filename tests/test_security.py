@@ -181,7 +181,7 @@ def test_login_posts_are_rate_limited_per_address(app, world, monkeypatch):
         assert _post_login(client, name, "wrong-pass").status_code == 200
     resp = _post_login(client, "scorer", "pw-scorer")
     assert resp.status_code == 429
-    assert "操作太频繁，请稍等几分钟再试。" in resp.get_data(as_text=True)
+    assert "操作太频繁，请过一段时间再试。" in resp.get_data(as_text=True)
     assert "Retry-After" in resp.headers
 
 
@@ -211,6 +211,13 @@ def test_qr_page_overall_limit(app, world, monkeypatch):
     client = app.test_client()
     good = _path(app, world["hh"]["a1"])
     assert [client.get(good).status_code for _ in range(4)] == [200, 200, 200, 429]
+    # the villager's error page leads back to their page, not to the cadres' login
+    html = client.get(good).get_data(as_text=True)
+    assert f'href="{good}" data-testid="back-home"' in html and "回到首页" not in html
+    html = client.get("/h/" + "A" * 43).get_data(as_text=True)
+    assert "请重新扫描门上的二维码" in html and "回到首页" not in html
+    # another family behind the same address (village Wi-Fi) keeps its own budget
+    assert client.get(_path(app, world["hh"]["a2"])).status_code == 200
 
 
 def _redis_up():

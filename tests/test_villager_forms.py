@@ -41,12 +41,15 @@ def _count(model):
 
 
 def test_objection_page_says_at_once_why_an_entry_cannot_be_objected_to(app, world):
+    """On the household's own entries past notice; another household's are a 404 (a door
+    plate opened any entry of the village by its id, a fresh user found)."""
     scorer = world["users"]["scorer"]
     _notice_days(world, 0)
-    confirmed = _post(world)
-    spent = spend(household=world["hh"]["a2"], points=1, recorded_by=scorer, reason="大米×1")
+    confirmed = _post(world, hh="a1")
+    spent = spend(household=world["hh"]["a1"], points=1, recorded_by=scorer, reason="大米×1")
+    theirs = _post(world)
     _notice_days(world, 3)
-    cancelled = _post(world)
+    cancelled = _post(world, hh="a1")
     db.session.flush()
     reverse_entry(cancelled, reason="记错了", recorded_by=scorer)
     open_one = _post(world)
@@ -54,6 +57,9 @@ def test_objection_page_says_at_once_why_an_entry_cannot_be_objected_to(app, wor
     assert confirmed.status == "confirmed" and open_one.status == "under_notice"
     client = app.test_client()
     qr = _qr(app, world)
+    assert client.get(f"{qr}/object/{theirs.id}").status_code == 404
+    assert client.post(f"{qr}/object/{theirs.id}", data={
+        "text": "不对", "idempotency_key": "k-theirs"}).status_code == 404
     for entry in (confirmed, spent, cancelled):
         page = client.get(f"{qr}/object/{entry.id}").get_data(as_text=True)
         assert REASON in page, entry.status

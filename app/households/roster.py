@@ -15,6 +15,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time
 from zipfile import BadZipFile, ZipFile
 
 from flask import current_app
@@ -200,7 +201,12 @@ def parse_roster(data: bytes):
         for label, value in cells.items():
             if isinstance(value, str) and value.strip().startswith("="):
                 row_errors.append((rownum, label, _("不能使用公式，请填写数值或文字")))
-        if row_errors:  # a formula's text says nothing about the value meant: stop here
+            elif isinstance(value, (datetime, date, time)):
+                # Excel turns 3-2 typed into a cell into a date: the number meant is lost
+                row_errors.append((rownum, label, _(
+                    "这一格是日期格式（Excel 会把 3-2 这样的门牌号自动变成日期）。请把这一列"
+                    "设为“文本”格式后重新填写")))
+        if row_errors:  # a formula's or a date's value says nothing of what was meant: stop
             errors.extend(row_errors)
             continue
         text = {label: _text(v) for label, v in cells.items()}

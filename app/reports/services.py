@@ -357,6 +357,8 @@ def record_finding(check: SpotCheck, *, village_id: int, entry_id: int | None, v
     reason = (correction_reason or "").strip() or None
     if supersedes is not None and reason is None:
         raise Refusal(_l("修改已提交的抽查结果，请写明修改原因"))
+    if supersedes is not None:
+        _check_correction(supersedes, village_id, entry_id)
     row = SpotCheckFinding(spot_check_id=check.id, village_id=village_id, entry_id=entry_id,
                            verdict=verdict, text=text,
                            supersedes_id=supersedes.id if supersedes else None,
@@ -365,6 +367,21 @@ def record_finding(check: SpotCheck, *, village_id: int, entry_id: int | None, v
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def _check_correction(prior: SpotCheckFinding, village_id: int, entry_id: int | None) -> None:
+    """A correction is about what the result it corrects was about, and corrects the latest
+    version: a result already corrected is corrected through its correction (one chain per
+    target; before, a second correction was a 500 and a correction could name another
+    entry). Raises Refusal at the ``supersedes`` field."""
+    if (prior.village_id, prior.entry_id) != (village_id, entry_id):
+        raise Refusal(_l("第 %(n)s 条结果说的是另一个抽查对象，更正须选同一个对象",
+                         n=prior.id), field="supersedes")
+    later = db.session.execute(select(SpotCheckFinding.id).where(
+        SpotCheckFinding.supersedes_id == prior.id)).scalar()
+    if later is not None:
+        raise Refusal(_l("第 %(n)s 条已由第 %(m)s 条更正，请更正第 %(m)s 条",
+                         n=prior.id, m=later), field="supersedes")
 
 
 def status_rows(region: Region, year: int) -> list:

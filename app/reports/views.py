@@ -381,7 +381,10 @@ def spot_check(check_id):
                                     correction_reason=form.correction_reason.data)
         except services.Refusal as err:
             db.session.rollback()
-            _refused(err)
+            if err.field == "supersedes":
+                form.supersedes.errors = [*form.supersedes.errors, str(err.message)]
+            else:
+                _refused(err)
         else:
             db.session.commit()
             flash(_("抽查结果已记录"), "success")

@@ -17,6 +17,8 @@ from app.scoring.models import LedgerEntry
 from app.scoring.periods import local_today, month_period
 from app.security import qr_capability, self_report_limit
 
+OPEN_TO_OBJECTION = ("under_notice", "held")
+
 bp = Blueprint("villager", __name__)
 
 
@@ -46,15 +48,19 @@ def notice(token):
 @self_report_limit
 def object_entry(token, entry_id):
     """A villager objects to an entry of their village that is under public notice (once
-    per household and entry: a second time the page says why and shows no form)."""
+    per household and entry: a second time the page says why and shows no form). Another
+    household's entry that is no longer under notice (or held by an objection) is a 404:
+    the door plate opens what the village's public notice shows, not the whole ledger."""
     household = _household(token)
     entry = db.session.get(LedgerEntry, entry_id)
     if entry is None or entry.village_id != household.village_id:
         abort(404)
+    if entry.status not in OPEN_TO_OBJECTION and entry.household_id != household.id:
+        abort(404)   # another household's entry past its notice is nobody's business here
     form = ObjectionForm()
     error = None
     if request.method == "GET":  # say at once why there is no form (the POST still refuses)
-        if entry.status not in ("under_notice", "held"):
+        if entry.status not in OPEN_TO_OBJECTION:
             form, error = None, _("该记录不在公示期内，不能提出异议")
         else:   # once per household and entry: no form for a second one
             try:
