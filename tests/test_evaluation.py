@@ -240,6 +240,15 @@ def test_yearly_report_page_and_workbook(app, world, login, pilot):
     a = _assess(pilot, world)
     services.submit_review(a, decision="accepted", score="91", comments="同意上报",
                            by_user=world["users"]["county"])
+    city = world["users"]["city"]
+    check = services.draw_spot_check(world["city"], 2025, village_count=1, entry_count=1,
+                                     by_user=city)
+    vid = int(next(iter(json.loads(check.entries))))
+    first = services.record_finding(check, village_id=vid, entry_id=None, verdict="problem",
+                                    text="台账缺页", by_user=city)
+    services.record_finding(check, village_id=vid, entry_id=None, verdict="ok",
+                            text="已补齐", by_user=city, supersedes=first,
+                            correction_reason="村里补交")
     db.session.commit()
     county = login("county")
     html = county.get(f"/evaluations/report/{world['county_a'].id}?year=2025").get_data(
@@ -254,6 +263,11 @@ def test_yearly_report_page_and_workbook(app, world, login, pilot):
     assert wb.sheetnames == ["评估进度", "试点示范村", "积分制汇总", "抽查结果"]
     rows = list(wb["试点示范村"].iter_rows(values_only=True))
     assert any(r and r[0] == "斗门村委会" and r[6] == "通过" and r[7] == 91 for r in rows)
+    # the village by name (it was its id), and which result a correction corrects
+    found = [r for r in wb["抽查结果"].iter_rows(values_only=True) if r and r[1] == "斗门村委会"]
+    assert [(r[3], r[5], r[6]) for r in found] == [("有问题", None, None),
+                                                   ("属实", first.id, "村里补交")]
+    assert f"更正第 {first.id} 条：村里补交" in html
     assert login("county_b").get(
         f"/evaluations/report/{world['county_a'].id}?year=2025").status_code == 404
 

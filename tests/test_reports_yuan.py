@@ -121,8 +121,8 @@ def _field_error(html, field_id, text):
 
 
 def test_rounds_page_validation_errors_in_chinese_at_the_field(app, world, login):
-    county = login("county")
-    resp = county.post("/pilots/rounds", data={
+    city = login("city")
+    resp = city.post("/pilots/rounds", data={
         "name": "", "starts_on": "2025-01-01", "ends_on": "2024-12-31",
         "assessment_due": "13-01", "review_due": "11-31", "spot_check_due": "十一月"})
     html = resp.get_data(as_text=True)
@@ -132,20 +132,20 @@ def test_rounds_page_validation_errors_in_chinese_at_the_field(app, world, login
     for f in ("assessment_due", "review_due", "spot_check_due"):
         assert _field_error(html, f, "请按“月-日”填写，如 11-30"), f
     assert 'value="13-01"' in html                       # what was typed is kept
-    resp = county.post("/pilots/rounds", data={
+    resp = city.post("/pilots/rounds", data={
         "name": "2023-2024", "starts_on": "2023-01-01", "ends_on": "not a date",
         "plan_due": "2030-05-15", "assessment_due": "11-30", "review_due": "11-30",
         "spot_check_due": "11-30"})
     html = resp.get_data(as_text=True)
     assert _field_error(html, "ends_on", "请填写有效的日期")
     assert db.session.scalar(select(PilotRound).where(PilotRound.name == "2023-2024")) is None
-    resp = county.post("/pilots/rounds", data={
+    resp = city.post("/pilots/rounds", data={
         "name": "2023-2024", "starts_on": "2023-01-01", "ends_on": "2024-12-31",
         "plan_due": "2030-05-15", "assessment_due": "11-30", "review_due": "12-10",
         "spot_check_due": "12-20"})
     assert _field_error(resp.get_data(as_text=True), "plan_due",
                         "方案备案截止日期应在本轮起止日期之间")
-    resp = county.post("/pilots/rounds", data={
+    resp = city.post("/pilots/rounds", data={
         "name": "2023-2024", "starts_on": "2023-01-01", "ends_on": "2024-12-31",
         "assessment_due": "11-30", "review_due": "12-10", "spot_check_due": "12月20日"})
     assert resp.status_code == 302
@@ -153,19 +153,32 @@ def test_rounds_page_validation_errors_in_chinese_at_the_field(app, world, login
     assert (rnd.plan_due, rnd.review_due, rnd.spot_check_due) == (date(2023, 5, 15), "12-10",
                                                                   "12-20")
     assert rnd.due("review", 2024) == date(2024, 12, 10)
-    # a city official changes a due date; a duplicate name is refused at the name
-    city = login("city")
+    # due dates out of the steps' order are refused at the later one
+    resp = city.post(f"/pilots/rounds/{rnd.id}", data={
+        "name": "2023-2024", "starts_on": "2023-01-01", "ends_on": "2024-12-31",
+        "assessment_due": "11-30", "review_due": "12-10", "spot_check_due": "01-15"})
+    assert _field_error(resp.get_data(as_text=True), "spot_check_due",
+                        "市级抽查截止不能早于县级复核截止")
+    # a city official changes a due date (logged); a duplicate name is refused at the name
     resp = city.post(f"/pilots/rounds/{rnd.id}", data={
         "name": "2023-2024", "starts_on": "2023-01-01", "ends_on": "2024-12-31",
         "assessment_due": "11-15", "review_due": "12-10", "spot_check_due": "12-20"})
     assert resp.status_code == 302
     db.session.refresh(rnd)
     assert rnd.assessment_due == "11-15"
+    log = city.get("/audit/log?action=round.save").get_data(as_text=True)
+    assert "保存试点轮次" in log and 'title="11-30 → 11-15"' in log
     resp = city.post(f"/pilots/rounds/{rnd.id}", data={
         "name": "2021-2022", "starts_on": "2023-01-01", "ends_on": "2024-12-31",
         "assessment_due": "11-15", "review_due": "12-10", "spot_check_due": "12-20"})
     assert _field_error(resp.get_data(as_text=True), "name", "已有同名的轮次")
-    # who may: county and city officials, system admins; not a township or village
+    # who may: city officials and system admins; not a county (the rounds are city-wide),
+    # township or village
+    assert login("county").get("/pilots/rounds").status_code == 403
+    assert login("county").post(f"/pilots/rounds/{rnd.id}", data={
+        "name": "2023-2024", "starts_on": "2023-01-01", "ends_on": "2024-12-31",
+        "assessment_due": "11-15", "review_due": "12-10",
+        "spot_check_due": "12-21"}).status_code == 403
     assert login("auditor").get("/pilots/rounds").status_code == 403
     assert login("vadmin").post("/pilots/rounds", data={"name": "x"}).status_code == 403
     assert login("admin").get("/pilots/rounds").status_code == 200
@@ -174,11 +187,11 @@ def test_rounds_page_validation_errors_in_chinese_at_the_field(app, world, login
 
 def test_a_round_overlapping_another_is_refused_at_its_start_date(app, world, login):
     from app.reports import services as reports
-    county = login("county")
+    city = login("city")
     form = {"name": "2023-2024", "starts_on": "2023-01-01", "ends_on": "2024-12-31",
             "assessment_due": "11-30", "review_due": "11-30", "spot_check_due": "11-30"}
-    assert county.post("/pilots/rounds", data=form).status_code == 302
-    resp = county.post("/pilots/rounds", data={**form, "name": "2024-2025",
+    assert city.post("/pilots/rounds", data=form).status_code == 302
+    resp = city.post("/pilots/rounds", data={**form, "name": "2024-2025",
                                                "starts_on": "2024-06-01",
                                                "ends_on": "2025-12-31"})
     html = resp.get_data(as_text=True)
@@ -186,9 +199,9 @@ def test_a_round_overlapping_another_is_refused_at_its_start_date(app, world, lo
     assert db.session.scalar(select(PilotRound).where(PilotRound.name == "2024-2025")) is None
     # the round's own dates may change; the day after it ends is free
     rnd = db.session.scalar(select(PilotRound).where(PilotRound.name == "2023-2024"))
-    assert county.post(f"/pilots/rounds/{rnd.id}",
+    assert city.post(f"/pilots/rounds/{rnd.id}",
                        data={**form, "ends_on": "2024-11-30"}).status_code == 302
-    assert county.post("/pilots/rounds", data={**form, "name": "2024-2025",
+    assert city.post("/pilots/rounds", data={**form, "name": "2024-2025",
                                                "starts_on": "2024-12-01",
                                                "ends_on": "2025-12-31"}).status_code == 302
     with pytest.raises(reports.Refusal):

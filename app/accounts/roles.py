@@ -24,8 +24,8 @@ Role -> the region level it is held at, and its permissions:
   receipts, settlement); created with the merchant (``rewards.merchants.add_merchant``).
 - ``manage_shared_rewards`` (a township's shared catalogue and township merchants): system
   admins (there is no township admin role yet).
-- ``manage_rounds`` (pilot rounds and their due dates): county and city officials, system
-  admins.
+- ``manage_rounds`` (pilot rounds and their due dates, city-wide): city officials and system
+  admins (a county's edit changed every county's deadlines).
 - ``declare`` (RULE-FEATURES row 22): the volunteer recorder (village_volunteer, 志愿记录员)
   of a village submits deeds of its households; they always wait in the review queue
   (``review.channels``), a volunteer never posts to the ledger (no ``score``). System admins
@@ -44,8 +44,7 @@ ROLES = {
                                 "redeem", "manage_rewards", "edit_rules"}},
     "township_auditor": {"level": "township", "perms": {"view", "reports", "assess"}},
     "county_official": {"level": "county",
-                        "perms": {"view", "reports", "review_county", "manage_pilots",
-                                  "manage_rounds"}},
+                        "perms": {"view", "reports", "review_county", "manage_pilots"}},
     "city_official": {"level": "city", "perms": {"view", "reports", "spot_check",
                                                  "manage_rounds"}},
     "system_admin": {"level": "city",

@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "stars.confer": _l("评定星级文明户"),
     "api_token.create": _l("创建 API 令牌"),
     "api_token.revoke": _l("吊销 API 令牌"),
+    "round.save": _l("保存试点轮次"),
 }
 
 #: Labels of the object types (``target_type``, a table name) and of common keys of
@@ -63,6 +64,7 @@ TARGET_LABELS = {
     "honour": _l("荣誉"), "honour_title": _l("荣誉称号"), "star_conferment": _l("星级评定"),
     "api_token": _l("API 令牌"),
     "rulebook_version": _l("积分细则版本"), "redemption": _l("兑换"),
+    "pilot_round": _l("试点轮次"),
 }
 FIELD_LABELS = {
     "created": _l("新建户数"), "updated": _l("更新户数"), "unchanged": _l("未变户数"),
@@ -91,6 +93,10 @@ FIELD_LABELS = {
     # a rulebook adoption and a redemption's refund
     "number": _l("版本号"), "adopted_on": _l("表决日期"), "effective_from": _l("施行日期"),
     "decision": _l("表决情况"), "cash_yuan": _l("现金补差（元）"),
+    # a pilot round (reports.rounds)
+    "starts_on": _l("开始日期"), "ends_on": _l("结束日期"), "plan_due": _l("方案备案截止"),
+    "assessment_due": _l("乡镇自评截止"), "review_due": _l("县级复核截止"),
+    "spot_check_due": _l("市级抽查截止"),
 }
 #: Labels of logged code values ("status": "awaiting_review"...), by key; others as they are.
 VALUE_LABELS = {

@@ -134,7 +134,8 @@ def yearly_report_xlsx(report: dict) -> bytes:
     body = [rollup_cells(row, row_name(row)) for row in r.rows]
     body.append(rollup_cells(r.total, _("合计")))
     _sheet(wb, _("积分制汇总"), meta, rollup_header(), body)
-    _sheet(wb, _("抽查结果"), meta, [_("编号"), _("村"), _("记录"), _("结论"), _("抽查情况")],
-           [[f.id, f.village_id, f.entry_id, _("属实") if f.verdict == "ok" else _("有问题"),
-             f.text] for f in report["findings"]])
+    _sheet(wb, _("抽查结果"), meta, [_("编号"), _("村"), _("记录"), _("结论"), _("抽查情况"),
+                                    _("更正第几条"), _("更正原因")],
+           [[f.id, f.village.name, f.entry_id, _("属实") if f.verdict == "ok" else _("有问题"),
+             f.text, f.supersedes_id, f.correction_reason] for f in report["findings"]])
     return _save(wb)

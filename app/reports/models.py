@@ -191,6 +191,7 @@ class SpotCheckFinding(db.Model):
     spot_check = db.relationship("SpotCheck", backref=db.backref(
         "findings", order_by="SpotCheckFinding.id"))
     recorded_by = db.relationship("User")
+    village = db.relationship("Region")
 
 
 SIGNED = (SelfAssessment, CountyReview, SpotCheck, SpotCheckFinding)

@@ -1,10 +1,13 @@
 """Pilot rounds page (thin; on the reports blueprint): list the rounds, add one, change its
-dates and due dates. Needs ``manage_rounds`` (county and city officials, system admins).
+dates and due dates. Needs ``manage_rounds`` (city officials, system admins); every save is
+in the operation log.
 Rounds are city-wide (the notice's programme), so there is no region to scope by."""
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from app.accounts.access import require
+from app.audit.services import log_action
 from app.extensions import db
 from app.reports import rounds
 from app.reports.forms import RoundForm
@@ -23,6 +26,7 @@ def _save(form, rnd=None):
             field.errors = [_("请填写有效的日期，如 2026-11-30")]
     if not valid:
         return None
+    before = _logged(rnd) if rnd is not None else None
     try:
         saved = rounds.save_round(
             rnd, name=form.name.data, starts_on=form.starts_on.data, ends_on=form.ends_on.data,
@@ -33,8 +37,15 @@ def _save(form, rnd=None):
         for name, message in err.errors.items():
             getattr(form, name).errors = [str(message)]
         return None
+    log_action(current_user, "round.save", region=current_user.region_id, target=saved,
+               before=before, after=_logged(saved))
     db.session.commit()
     return saved
+
+
+def _logged(rnd) -> dict:
+    """What the operation log keeps of a round: its name, dates and due dates."""
+    return {name: getattr(rnd, name) for name in ("name", *DATE_FIELDS, *rounds.STEPS)}
 
 
 @bp.route("/pilots/rounds", methods=["GET", "POST"])

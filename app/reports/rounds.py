@@ -36,6 +36,10 @@ def parse_month_day(text) -> str | None:
     return day.strftime("%m-%d")
 
 
+ORDER = (("assessment_due", "review_due", _l("县级复核截止不能早于乡镇自评截止")),
+         ("review_due", "spot_check_due", _l("市级抽查截止不能早于县级复核截止")))
+
+
 def save_round(rnd: PilotRound | None, *, name: str, starts_on, ends_on, plan_due=None,
                assessment_due="11-30", review_due="11-30", spot_check_due="11-30"
                ) -> PilotRound:
@@ -46,7 +50,8 @@ def save_round(rnd: PilotRound | None, *, name: str, starts_on, ends_on, plan_du
     Returns the flushed PilotRound. Raises RoundError with every problem by field: name
     missing or taken, a date missing, the end before the start, dates overlapping another
     round (at the start date), the plan due outside the
-    round, a due date that is not a day of the year. The notice (2021) sets rounds of
+    round, a due date that is not a day of the year, or due dates out of the steps' order
+    (self-assessment, county review, city spot-check). The notice (2021) sets rounds of
     several years with evaluations due 30 November each year.
     """
     errors = {}
@@ -77,6 +82,11 @@ def save_round(rnd: PilotRound | None, *, name: str, starts_on, ends_on, plan_du
         dues[step] = parse_month_day(text)
         if dues[step] is None:
             errors[step] = _l("请按“月-日”填写，如 11-30")
+    # the notice's order: township self-assessment, then county review, then city spot-check
+    for earlier, later, message in ORDER:
+        if dues.get(earlier) and dues.get(later) and dues[later] < dues[earlier] \
+                and later not in errors:
+            errors[later] = message
     if errors:
         raise RoundError(errors)
     if rnd is None:

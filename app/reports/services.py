@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.accounts.models import utcnow
 from app.extensions import db
@@ -444,6 +445,7 @@ def yearly_report(region: Region, year: int) -> dict:
                        "review": latest_review(assessment)})
     findings = db.session.execute(
         in_scope(select(SpotCheckFinding).join(SpotCheck), SpotCheckFinding.village_id, region)
+        .options(joinedload(SpotCheckFinding.village))
         .where(SpotCheck.year == year).order_by(SpotCheckFinding.id)).scalars().all()
     return {"region": region, "year": year, "round": round_for_year(year),
             "status": status_rows(region, year), "pilots": pilots,
