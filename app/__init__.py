@@ -149,9 +149,15 @@ def _register_errors(app):
             if request.path.startswith("/api/"):  # the JSON API answers in JSON
                 from app.api.errors import http_error
                 return http_error(err, code)
-            # a door-plate page's error leads back to the household's page, not the login
+            # a door-plate page's error leads back to the household's page, not the login;
+            # an unknown plate asks for a new scan
             token = ((request.view_args or {}).get("token")
                      if request.path.startswith("/h/") else None)
-            return render_template("errors.html", code=code, token=token,
+            if token:
+                from app.households.queries import household_for_token
+                plate = "known" if household_for_token(str(token)) is not None else "unknown"
+            else:
+                plate = None
+            return render_template("errors.html", code=code, token=token, plate=plate,
                                    max_upload=_upload_limit_text(app)), code
         app.register_error_handler(code, handler)

@@ -216,6 +216,9 @@ def test_qr_page_overall_limit(app, world, monkeypatch):
     assert f'href="{good}" data-testid="back-home"' in html and "回到首页" not in html
     html = client.get("/h/" + "A" * 43).get_data(as_text=True)
     assert "请重新扫描门上的二维码" in html and "回到首页" not in html
+    other = _path(app, world["hh"]["a2"])
+    html = client.get(f"{other}/object/999999").get_data(as_text=True)   # a known plate
+    assert f'href="{other}" data-testid="back-home"' in html
     # another family behind the same address (village Wi-Fi) keeps its own budget
     assert client.get(_path(app, world["hh"]["a2"])).status_code == 200
 
