@@ -311,7 +311,7 @@ def _rich_draft(world):
         dict(name="拾金不昧", kind="range", min_points=Decimal("5"), max_points=Decimal("10"),
              needs_review=True),
         dict(name="宅前屋后", kind="scorecard", max_points=Decimal("25"),
-             params={"per_problem": "5.00"}),
+             params={"per_problem": "5.00", "checks": ["院落整洁", "厕所干净", "垃圾分类"]}),
         dict(name="志愿服务", kind="rate",
              params={"units_per_point": "4.00", "rounding": "half_up", "step": "0.50"}),
         dict(name="获得荣誉", kind="tiered",
@@ -370,6 +370,14 @@ def test_excel_export_then_import_gives_the_same_items(app, world, login):
     assert resp.status_code == 302, resp.get_data(as_text=True)[-2000:]
     imported = draft.rulebook.versions[-1]
     assert _items(imported) == _items(draft)
+    # an inspection's named checks (the tablet grid's columns) are in a column of their own
+    sheet = wb["积分细则"]
+    header = [c.value for c in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[4] == "宅前屋后")
+    assert row[header.index("检查项目")] == "院落整洁、厕所干净、垃圾分类"
+    from app.tablet.batch import checks_of
+    card = next(i for c in imported.categories for i in c.items if i.name == "宅前屋后")
+    assert checks_of(card) == ["院落整洁", "厕所干净", "垃圾分类"]
     # the workbook carries no rulebook-wide rules: the draft keeps those in force
     assert imported.params == _in_force(world).params
 

@@ -52,6 +52,9 @@ class Refusal(Exception):
 ITEM_KINDS = ("fixed", "range", "scorecard", "rate", "tiered", "analogy")
 ROUNDINGS = {"floor": ROUND_FLOOR, "half_up": ROUND_HALF_UP, "ceiling": ROUND_CEILING}
 PERIODS = ("month", "quarter", "year")
+#: At most this many named checks in an inspection scorecard (its ``checks`` param, the
+#: tablet grid's columns).
+MAX_CHECKS = 12
 
 
 @dataclass(frozen=True)

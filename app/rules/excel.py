@@ -9,6 +9,7 @@ it replaces (use the YAML file to change them).
 (sheet, row, column, message), Chinese, and nothing is written.
 """
 import io
+import re
 from decimal import Decimal
 from zipfile import BadZipFile, ZipFile
 
@@ -17,7 +18,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from app.rules.engine import PERIODS, Refusal, to_points
+from app.rules.engine import MAX_CHECKS, PERIODS, Refusal, to_points
 from app.rules.importer import CategorySpec, ItemSpec, RulebookSpec
 from app.rules.yaml_export import item_dict
 
@@ -25,6 +26,7 @@ SHEET = "积分细则"
 HELP_SHEET = "填写说明"
 MAX_ROWS = 2000
 MAX_UNZIPPED_BYTES = 20 * 1024 * 1024
+CHECK_NAME_LENGTH = 20
 
 #: (key, header) in column order.
 COLUMNS = [
@@ -39,7 +41,8 @@ COLUMNS = [
 #: Columns added later (RULE-FEATURES rows 14 and 23): a workbook without them still imports.
 OPTIONAL_COLUMNS = [("zeroes", "一次清零"), ("self_weight", "自评权重"),
                     ("min_raters", "最少互评人数"),
-                    ("channels", "申报渠道"), ("blocks_redemption_months", "停止兑换月数")]
+                    ("channels", "申报渠道"), ("blocks_redemption_months", "停止兑换月数"),
+                    ("checks", "检查项目")]
 HEADERS = [h for _k, h in COLUMNS]
 COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 KIND_NAMES = {"fixed": "固定分", "range": "范围分", "scorecard": "检查评分",
@@ -68,6 +71,8 @@ HELP_LINES = [
     "申报渠道：该项接受哪些渠道，用顿号分隔：村干部记录、本户申报、受助人申报、村民反映、"
     "志愿记录员记录；不填为 村干部记录、本户申报。",
     "停止兑换月数：确认并未冲正的该项记录，自事情发生日起若干个月内该户不能兑换，可不填。",
+    "检查项目：检查评分项在平板上逐户打勾的各项检查，用顿号分隔，如 院落整洁、厕所干净、垃圾分类，"
+    f"最多 {MAX_CHECKS} 项；不填时平板显示 检查1、检查2……",
     "不要使用公式。整个文件全部正确才会导入；有错时什么也不改，并指出工作表、行和列。",
     "导入后生成一份新的草稿，经村民代表会议等程序通过（四议两公开）后才生效。",
 ]
@@ -140,6 +145,8 @@ def _row_of(item, cat) -> list:
         cells["channels"] = "、".join(CHANNEL_NAMES[c] for c in p["channels"])
     if p.get("blocks_redemption_months"):
         cells["blocks_redemption_months"] = str(p["blocks_redemption_months"])
+    if item.kind == "scorecard" and p.get("checks"):  # the inspection grid's columns
+        cells["checks"] = "、".join(str(c) for c in p["checks"])
     return [cells.get(key, "") for key, _h in COLUMNS]
 
 
@@ -302,6 +309,7 @@ def _item(row, code: str) -> ItemSpec | None:
         spec.params["zeroes"] = True
     _assessment(row, kind, spec)
     _uses(row, spec)
+    _checks(row, kind, spec)
     spec.note = row.text("note") or None
     return spec if len(row.errors) == before else None
 
@@ -324,6 +332,31 @@ def _assessment(row, kind, spec) -> None:
         return
     spec.params["assessment"] = {"self_weight": format(weight, "f"),
                                  "min_raters": int(raters or 1)}
+
+
+def _checks(row, kind, spec) -> None:
+    """The 检查项目 column of a scorecard (the tablet grid's columns, RULE-FEATURES row 8):
+    names separated by 、，, or ; into ``spec.params["checks"]``, at most MAX_CHECKS of
+    at most CHECK_NAME_LENGTH characters each, none twice."""
+    raw = row.text("checks")
+    if not raw:
+        return
+    if kind != "scorecard":
+        row.err("checks", _("只有检查评分项可以填写检查项目"))
+        return
+    names = [n.strip() for n in re.split(r"[、，,;；\n]", raw) if n.strip()]
+    long = [n for n in names if len(n) > CHECK_NAME_LENGTH]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if len(names) > MAX_CHECKS:
+        row.err("checks", _("检查项目最多 %(n)s 项，这里有 %(count)s 项", n=MAX_CHECKS,
+                            count=len(names)))
+    elif long:
+        row.err("checks", _("检查项目“%(name)s”太长，每项最多 %(n)s 个字", name=long[0],
+                            n=CHECK_NAME_LENGTH))
+    elif twice:
+        row.err("checks", _("检查项目“%(name)s”重复", name=twice[0]))
+    else:
+        spec.params["checks"] = names
 
 
 def _uses(row, spec) -> None:

@@ -19,14 +19,13 @@ from app.extensions import db
 from app.ids import as_id
 from app.households.models import Household
 from app.i18n import refusal_text
-from app.rules.engine import Refusal
+from app.rules.engine import MAX_CHECKS, Refusal
 from app.rules.queries import version_in_force, with_items
 from app.scoring.models import LedgerEntry
 from app.scoring.queries import standing_on
 from app.scoring.services import post_entry
 
 MAX_ROWS = 500
-MAX_CHECKS = 12
 
 
 def scorecard_items(village, on: date) -> list:
