@@ -142,32 +142,6 @@ def test_excel_assessment_columns_are_checked():
     assert err.value.errors[0][1:3] == (2, "自评权重")
 
 
-CARD = {"类别": "环境卫生", "评分项": "门前三包", "类型": "检查评分", "最高分": "10",
-        "每处扣分": "2"}
-
-
-def test_excel_checks_column_names_the_inspection_grid_columns():
-    spec = excel.parse_workbook(_one_row_workbook(**CARD, 检查项目="院落整洁，厕所干净,垃圾分类; 柴草堆放"))
-    assert spec.categories[0].items[0].params["checks"] == [
-        "院落整洁", "厕所干净", "垃圾分类", "柴草堆放"]
-    spec = excel.parse_workbook(_one_row_workbook(**CARD))
-    assert "checks" not in spec.categories[0].items[0].params
-
-
-@pytest.mark.parametrize("cells, words", [
-    ({"类别": "环境卫生", "评分项": "清扫", "类型": "固定分", "分值": "2", "检查项目": "院落"},
-     "只有检查评分项"),
-    ({**CARD, "检查项目": "、".join(f"第{n}处" for n in range(13))}, "最多 12 项"),
-    ({**CARD, "检查项目": "院落、" + "很" * 21}, "太长"),
-    ({**CARD, "检查项目": "院落、厕所、院落"}, "“院落”重复"),
-])
-def test_excel_checks_column_refuses_what_the_grid_cannot_show(cells, words):
-    with pytest.raises(excel.WorkbookError) as err:
-        excel.parse_workbook(_one_row_workbook(**cells))
-    assert [e[1:3] for e in err.value.errors] == [(2, "检查项目")]
-    assert words in err.value.errors[0][3]
-
-
 # --- row 4: components with their own maxima adding to a fixed scale ----------------------
 
 PART = Component(category="日常表现", max=D("80"), period="quarter", floor=True)

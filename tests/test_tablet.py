@@ -55,6 +55,25 @@ def test_batch_posts_each_row_once_and_a_resubmit_posts_nothing(app, world):
     assert _count() == 3
 
 
+def test_the_entry_names_the_checks_that_failed(app, world):
+    v, hh, scorer = world["village_a"], world["hh"], world["users"]["scorer"]
+    item = add_scorecard(v)
+    marks = {hh["a1"].id: [0, 1, 2, 0, 0], hh["a2"].id: [0, 0, 0, 0, 0],
+             hh["a3"].id: [1, 1, 0, 0, 0]}      # a3's marks do not add up to its count
+    rows = _rows(item, [hh["a1"], hh["a2"], hh["a3"]],
+                 problems={hh["a1"].id: 3, hh["a3"].id: 3})
+    for row in rows:
+        row["checks"] = marks[row["household_id"]]
+    rows.append({**_rows(item, [hh["a4"]], problems={hh["a4"].id: 1}, prefix="z")[0],
+                 "checks": ["1", None, 0, 0, 0]})
+    results = batch.post_rows(v, rows, recorded_by=scorer)
+    db.session.commit()
+    notes = [db.session.get(LedgerEntry, r["entry_id"]).note for r in results]
+    assert notes == ["未通过：厨房卫生、厕所卫生（2 处）", None, None, None]
+    assert [Decimal(r["points"]) for r in results] == [Decimal(10), Decimal(25),
+                                                      Decimal(10), Decimal(20)]
+
+
 def test_refused_rows_are_reported_at_their_row_and_the_rest_post(app, world):
     v, hh, scorer = world["village_a"], world["hh"], world["users"]["scorer"]
     item = add_scorecard(v)
@@ -242,6 +261,8 @@ def test_grid_has_a_column_per_check_and_shows_households_scored_today(app, worl
         assert f">{check}</th>" in html
     assert html.count('class="btn check-cell"') == 3 * len(CHECKS)
     assert html.count("今天已记 20 分") == 1 and "提交本组 2 户" in html
+    # a scored row does not claim every check passed: its marks are in the entry's note
+    assert html.count('disabled>·</button>') == len(CHECKS)
     assert batch.scored_on(item, [hh["a1"].id, hh["a2"].id], local_today()) == \
         {hh["a2"].id: Decimal(20)}
     # a village (not a group) or a foreign group is a 404

@@ -20,13 +20,13 @@ from openpyxl.utils import get_column_letter
 
 from app.rules.engine import MAX_CHECKS, PERIODS, Refusal, to_points
 from app.rules.importer import CategorySpec, ItemSpec, RulebookSpec
+from app.rules.rules_check import CHECK_NAME_LENGTH
 from app.rules.yaml_export import item_dict
 
 SHEET = "积分细则"
 HELP_SHEET = "填写说明"
 MAX_ROWS = 2000
 MAX_UNZIPPED_BYTES = 20 * 1024 * 1024
-CHECK_NAME_LENGTH = 20
 
 #: (key, header) in column order.
 COLUMNS = [
@@ -71,8 +71,9 @@ HELP_LINES = [
     "申报渠道：该项接受哪些渠道，用顿号分隔：村干部记录、本户申报、受助人申报、村民反映、"
     "志愿记录员记录；不填为 村干部记录、本户申报。",
     "停止兑换月数：确认并未冲正的该项记录，自事情发生日起若干个月内该户不能兑换，可不填。",
-    "检查项目：检查评分项在平板上逐户打勾的各项检查，用顿号分隔，如 院落整洁、厕所干净、垃圾分类，"
-    f"最多 {MAX_CHECKS} 项；不填时平板显示 检查1、检查2……",
+    "检查项目：检查评分项在平板上逐户打勾的各项检查，如 院落整洁、厕所干净、垃圾分类。各项之间用顿号"
+    f"（或逗号、分号、斜杠、空格、换行）分隔，最多 {MAX_CHECKS} 项，每项最多 {CHECK_NAME_LENGTH} 个字，"
+    "不能重复；只有检查评分项可以填写。不填时平板显示 检查1、检查2……",
     "不要使用公式。整个文件全部正确才会导入；有错时什么也不改，并指出工作表、行和列。",
     "导入后生成一份新的草稿，经村民代表会议等程序通过（四议两公开）后才生效。",
 ]
@@ -84,6 +85,20 @@ class WorkbookError(ValueError):
     def __init__(self, errors):
         super().__init__(f"{len(errors)} errors")
         self.errors = errors
+
+
+#: The item params each optional column fills (``keep_absent_options``).
+OPTIONAL_PARAMS = {"zeroes": ("zeroes",), "self_weight": ("assessment",),
+                   "min_raters": ("assessment",), "channels": ("channels",),
+                   "blocks_redemption_months": ("blocks_redemption_months",),
+                   "checks": ("checks",)}
+_ANNOTATION = re.compile(r"[（(][^）)]*[）)]|[*＊]")
+
+
+def _header(value) -> str:
+    """A header cell as the column's name: a cadre's note in brackets and a * are dropped
+    ("检查项目（顿号分隔）" is 检查项目)."""
+    return _ANNOTATION.sub("", _text(value)).strip()
 
 
 def _text(value) -> str:
@@ -335,28 +350,19 @@ def _assessment(row, kind, spec) -> None:
 
 
 def _checks(row, kind, spec) -> None:
-    """The 检查项目 column of a scorecard (the tablet grid's columns, RULE-FEATURES row 8):
-    names separated by 、，, or ; into ``spec.params["checks"]``, at most MAX_CHECKS of
-    at most CHECK_NAME_LENGTH characters each, none twice."""
+    """The 检查项目 column of a scorecard (the tablet grid's columns, RULE-FEATURES row 8),
+    into ``spec.params["checks"]`` (``rules_check.check_names``)."""
+    from app.rules.rules_check import RulesError, check_names
     raw = row.text("checks")
     if not raw:
         return
     if kind != "scorecard":
         row.err("checks", _("只有检查评分项可以填写检查项目"))
         return
-    names = [n.strip() for n in re.split(r"[、，,;；\n]", raw) if n.strip()]
-    long = [n for n in names if len(n) > CHECK_NAME_LENGTH]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if len(names) > MAX_CHECKS:
-        row.err("checks", _("检查项目最多 %(n)s 项，这里有 %(count)s 项", n=MAX_CHECKS,
-                            count=len(names)))
-    elif long:
-        row.err("checks", _("检查项目“%(name)s”太长，每项最多 %(n)s 个字", name=long[0],
-                            n=CHECK_NAME_LENGTH))
-    elif twice:
-        row.err("checks", _("检查项目“%(name)s”重复", name=twice[0]))
-    else:
-        spec.params["checks"] = names
+    try:
+        spec.params["checks"] = check_names(raw)
+    except RulesError as exc:
+        row.err("checks", str(exc))
 
 
 def _uses(row, spec) -> None:
@@ -385,7 +391,7 @@ def parse_workbook(data: bytes) -> RulebookSpec:
                               _("找不到工作表“%(sheet)s”，请用导出的工作簿填写", sheet=SHEET))])
     ws = wb[SHEET]
     rows = ws.iter_rows(values_only=True, max_col=len(COLUMNS) + 10)
-    header = [_text(v) for v in next(rows, ())]
+    header = [_header(v) for v in next(rows, ())]
     missing = [h for h in HEADERS if h not in header]
     if missing:
         wb.close()
@@ -440,4 +446,25 @@ def parse_workbook(data: bytes) -> RulebookSpec:
         raise WorkbookError(errors)
     if not categories:
         raise WorkbookError([(SHEET, None, None, _("工作表里没有任何评分项"))])
-    return RulebookSpec(id="", place="", sources=[], categories=categories)
+    return RulebookSpec(id="", place="", sources=[], categories=categories,
+                        absent=[h for _k, h in OPTIONAL_COLUMNS if h not in header])
+
+
+def keep_absent_options(spec: RulebookSpec, current) -> None:
+    """Give the items of ``spec`` (a parsed workbook) the options of its absent optional
+    columns (``spec.absent``) from the item of the same code and kind in RulebookVersion
+    ``current`` (the version in force, or None): a workbook exported before a column
+    existed, or with the column deleted, does not silently drop an item's named checks,
+    channels or sanctions. Items new to the workbook get none."""
+    keys = {p for key, h in OPTIONAL_COLUMNS if h in spec.absent for p in OPTIONAL_PARAMS[key]}
+    if not keys or current is None:
+        return
+    before = {i.code: i for c in current.categories for i in c.items}
+    for cat in spec.categories:
+        for item in cat.items:
+            old = before.get(item.code)
+            if old is None or old.kind != item.kind:
+                continue
+            for key in keys:
+                if (old.params or {}).get(key) not in (None, False, [], {}):
+                    item.params[key] = old.params[key]

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from app.fields import DayField, WholeNumberField
 from app.i18n import refusal_text
 from app.rules.engine import PERIODS, ROUNDINGS, Refusal, to_points
+from app.rules.rules_check import RulesError, check_names
 
 KIND_CHOICES = [SelectChoice("fixed", _l("固定分（每次加或扣固定分值）")),
                 SelectChoice("range", _l("范围分（评议小组在范围内评定）")),
@@ -115,6 +116,8 @@ class ItemForm(FlaskForm):
     max_points = StringField(_l("最高分"), validators=[Optional(), Length(max=12)])
     full_marks = StringField(_l("满分"), validators=[Optional(), Length(max=12)])
     per_problem = StringField(_l("每处问题扣分"), validators=[Optional(), Length(max=12)])
+    checks = StringField(_l("检查项目（平板上逐户打勾，用顿号分隔，如 院落整洁、厕所干净；可不填）"),
+                         validators=[Optional(), Length(max=400)])
     units_per_point = StringField(_l("每几个单位记 1 分（如 4 小时记 1 分填 4）"),
                                   validators=[Optional(), Length(max=12)])
     rounding = SelectField(_l("取整方式"), choices=ROUNDING_CHOICES, default="floor")
@@ -145,6 +148,7 @@ class ItemForm(FlaskForm):
         if item.kind == "scorecard":
             self.full_marks.data = num(item.max_points)
             self.per_problem.data = num(p.get("per_problem"))
+            self.checks.data = "、".join(p.get("checks") or [])
         self.units_per_point.data = num(p.get("units_per_point"))
         self.rounding.data = p.get("rounding", "floor")
         self.step.data = num(p.get("step"))
@@ -180,6 +184,10 @@ class ItemForm(FlaskForm):
                                            label=_("满分"))
             params["per_problem"] = _num(self.per_problem, required=True, positive=True,
                                          label=_("每处问题扣分"))
+            try:
+                params["checks"] = check_names(self.checks.data or "") or None
+            except RulesError as exc:
+                self.checks.errors.append(str(exc))
         elif kind == "rate":
             params["units_per_point"] = _num(self.units_per_point, required=True,
                                              positive=True, label=_("每几个单位记 1 分"))

@@ -12,7 +12,7 @@ from decimal import Decimal
 import yaml
 
 from app.rules.engine import PERIODS, ROUNDINGS, Refusal, to_points
-from app.rules.rules_check import RulesError, check_rules, item_options
+from app.rules.rules_check import RulesError, check_names, check_rules, item_options
 
 
 class _DecimalLoader(yaml.SafeLoader):
@@ -52,7 +52,10 @@ class CategorySpec:
 
 @dataclass
 class RulebookSpec:
-    """A parsed rulebook: ``id``, ``place``, ``sources``, ``categories`` (CategorySpec list)."""
+    """A parsed rulebook: ``id``, ``place``, ``sources``, ``categories`` (CategorySpec list).
+    ``absent`` names the optional columns a workbook did not have (headers, Chinese): their
+    item options were not read, so they are kept from the version in force
+    (``excel.keep_absent_options``)."""
 
     id: str
     place: str
@@ -60,6 +63,7 @@ class RulebookSpec:
     categories: list
     points_per_yuan: Decimal | None = None
     rules: dict = field(default_factory=dict)
+    absent: list = field(default_factory=list)
 
 
 def _parse_points(raw, where: str):
@@ -183,6 +187,8 @@ def _cap_spec(raw, where) -> dict:
 def _common(item, where) -> dict:
     """Options any item may carry: bonus_max, cap, per_person, veto, review."""
     params = {}
+    if item.get("checks") not in (None, "", []) and item.get("kind") != "scorecard":
+        raise RulebookFormatError(f"{where}：只有检查评分卡（kind: scorecard）可以写 checks")
     if "bonus_max" in item:
         params["bonus_max"] = _num(item["bonus_max"], where)
     if "cap" in item:
@@ -208,8 +214,11 @@ def _special_item(item, code, where) -> ItemSpec:
             raise RulebookFormatError(f"{where}：检查评分卡须写明 max 和 per_problem")
         max_points = to_points(_num(item["max"], where))
         params["per_problem"] = _num(item["per_problem"], where)
-        if isinstance(item.get("checks"), list):  # the inspection grid's columns (issue 8)
-            params["checks"] = [str(c) for c in item["checks"] if str(c).strip()]
+        if item.get("checks") not in (None, "", []):  # the inspection grid's columns
+            try:
+                params["checks"] = check_names(item["checks"], where)
+            except RulesError as exc:
+                raise RulebookFormatError(str(exc)) from None
     elif kind == "rate":
         if "units_per_point" not in item:
             raise RulebookFormatError(f"{where}：折算项须写明 units_per_point")

@@ -4,6 +4,8 @@ Points are ``Numeric(10, 2)``: exact decimals, halves and quarters allowed, neve
 """
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 from app.extensions import db
 from app.points import fmt_points
 
@@ -127,8 +129,8 @@ class RuleItem(db.Model):
         "每 4 单位 1 分", "10～50"."""
         p = self.params or {}
         if self.kind == "scorecard":
-            return (f"≤{fmt_points(self.max_points, sign=False)}，"
-                    f"-{fmt_points(Decimal(p['per_problem']), sign=False)}/处")
+            return _("≤%(max)s，-%(per)s/处", max=fmt_points(self.max_points, sign=False),
+                     per=fmt_points(Decimal(p["per_problem"]), sign=False))
         if self.kind == "rate":
             return f"{fmt_points(Decimal(p['units_per_point']), sign=False)}:1"
         if self.kind == "tiered":

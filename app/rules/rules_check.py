@@ -3,14 +3,58 @@
 
 Used by the YAML importer; every message is Chinese and names the key at fault.
 """
+import re
 from decimal import Decimal
 
-from app.rules.engine import PERIODS, Refusal, to_points
+from flask_babel import gettext as _
+
+from app.rules.engine import MAX_CHECKS, PERIODS, Refusal, to_points
 from app.rules.periodic import CADENCE_PERIODS, CADENCES
 
 
 class RulesError(ValueError):
     """A rulebook-wide rule or item option is wrong; the message says which (Chinese)."""
+
+
+#: The longest name of one check of an inspection scorecard (a column title of the grid).
+CHECK_NAME_LENGTH = 20
+#: What separates checks written in one cell or string: 、，,;；/ and any white space.
+CHECK_SEPARATORS = re.compile(r"[、，,;；/／\s]+")
+
+
+def check_names(raw, where: str = "") -> list:
+    """The named checks of an inspection scorecard (its ``checks`` param, the tablet grid's
+    column titles, RULE-FEATURES row 8) from a list of names or one text with names
+    separated by CHECK_SEPARATORS: a list of 1..MAX_CHECKS distinct names of at most
+    CHECK_NAME_LENGTH characters, none holding a separator (so that the workbook's one cell
+    reads back the same names). Raises RulesError (Chinese, prefixed by ``where``)."""
+    def refuse(message):
+        raise RulesError(f"{where}：{message}" if where else message)
+    if isinstance(raw, str):
+        names = [n for n in CHECK_SEPARATORS.split(raw) if n]
+    elif isinstance(raw, list):
+        names = []
+        for value in raw:
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                refuse(_("检查项目里的 %(value)s 不是文字", value=value))
+            name = str(value).strip()
+            if CHECK_SEPARATORS.search(name):
+                refuse(_("检查项目“%(name)s”里不能有顿号、逗号、分号、斜杠或空格"
+                         "（它们用来分隔各项）", name=name))
+            if name:
+                names.append(name)
+    else:
+        refuse(_("检查项目须是一列文字，如 [院落整洁, 厕所干净]"))
+    long = [n for n in names if len(n) > CHECK_NAME_LENGTH]
+    twice = sorted({n for n in names if names.count(n) > 1}, key=names.index)
+    if len(names) > MAX_CHECKS:
+        refuse(_("检查项目最多 %(n)s 项，这里有 %(count)s 项", n=MAX_CHECKS, count=len(names)))
+    if long:
+        refuse(_("检查项目“%(name)s”太长，每项最多 %(n)s 个字", name=long[0],
+                 n=CHECK_NAME_LENGTH))
+    if twice:
+        refuse(_("检查项目“%(name)s”重复", name=twice[0]))
+    return names
 
 
 def _num(value, where, positive=False) -> str:

@@ -247,8 +247,8 @@ def item_new(category_id):
                            item=None)
 
 
-#: Item params the item form has no field for (RULE-FEATURES rows 8 checks, 14, 22, 23, 26).
-_FORMLESS_PARAMS = ("channels", "blocks_redemption_months", "zeroes", "assessment", "checks")
+#: Item params the item form has no field for (RULE-FEATURES rows 14, 22, 23, 26).
+_FORMLESS_PARAMS = ("channels", "blocks_redemption_months", "zeroes", "assessment")
 
 
 @bp.route("/rule-items/<int:item_id>/edit", methods=["GET", "POST"])
@@ -266,7 +266,7 @@ def item_edit(item_id):
     if form.validate_on_submit():
         fields = form.cleaned()
         if fields:
-            # keys the form does not edit (channels, sanctions, zeroing, assessment, checks)
+            # keys the form does not edit (channels, sanctions, zeroing, assessment)
             # stay as they were: the tablet form must not drop them
             kept = {k: v for k, v in (item.params or {}).items() if k in _FORMLESS_PARAMS}
             if kept:
@@ -420,12 +420,17 @@ def import_file(region_id):
                 raise RulebookFormatError(_("文件里没有任何评分项"))
             book = services.own_rulebook(region)
             current = version_in_force(region, local_today()) if is_excel else None
+            if is_excel:
+                excel.keep_absent_options(spec, current)
             draft = services.import_draft(book, spec,
                                           params=current.params if current else None)
             db.session.commit()
             flash(_("已导入为草稿第 %(n)s 版：%(c)s 个类别，%(i)s 个评分项。请核对后表决通过。",
                     n=draft.number, c=len(draft.categories),
                     i=sum(len(c.items) for c in draft.categories)), "success")
+            if is_excel and spec.absent:
+                flash(_("工作簿里没有这些列：%(columns)s。同一编号的评分项沿用现行版本的设置。",
+                        columns="、".join(spec.absent)), "info")
             return redirect(url_for("rules.version", version_id=draft.id))
         except excel.WorkbookError as exc:
             db.session.rollback()

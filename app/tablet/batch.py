@@ -20,6 +20,7 @@ from app.ids import as_id
 from app.households.models import Household
 from app.i18n import refusal_text
 from app.rules.engine import MAX_CHECKS, Refusal
+from app.rules.models import RuleItem
 from app.rules.queries import version_in_force, with_items
 from app.scoring.models import LedgerEntry
 from app.scoring.queries import standing_on
@@ -105,18 +106,38 @@ def post_row(village, row, *, recorded_by) -> dict:
                            message=_("日期或数字填写有误"), household_id=household.id)
     extras = {k: v for k, v in extras.items() if v is not None}
     points = row.get("points")  # a str or a Decimal (the endpoint parses JSON fractions so)
+    note = str(row.get("note") or "")[:500] or failed_checks_note(
+        row.get("item_id"), row.get("checks"), extras.get("problems"))
     try:
         with db.session.begin_nested():
             entry = post_entry(household=household, item_id=row.get("item_id"),
                                deed_date=deed_date, recorded_by=recorded_by, quantity=quantity,
                                points=str(points) if points not in (None, "") else None,
-                               note=(str(row.get("note") or "")[:500] or None),
+                               note=note,
                                idempotency_key=key, **extras)
     except Refusal as exc:
         return _row_result(row, "refused", code=exc.code, message=refusal_text(exc),
                            household_id=household.id)
     return _row_result(row, "posted", entry_id=entry.id, points=format(entry.points, "f"),
                        household_id=household.id, item_name=entry.item_name)
+
+
+def failed_checks_note(item_id, marks, problems) -> str | None:
+    """The entry's note naming the checks an inspection failed, as the grid marked them
+    (``marks``: one int 0..2 per check of ``checks_of(item)``, in order), e.g.
+    "未通过：院落整洁、厕所干净（2 处）"; None when the item is not a scorecard, nothing
+    failed, or the marks do not add up to ``problems`` (the count that is scored)."""
+    item = db.session.get(RuleItem, as_id(item_id)) if as_id(item_id) else None
+    if item is None or item.kind != "scorecard" or not isinstance(marks, list):
+        return None
+    names = checks_of(item)
+    if len(marks) != len(names) or not all(type(m) is int and 0 <= m <= 2 for m in marks):
+        return None
+    if not problems or sum(marks) != problems:
+        return None
+    # ledger text, in Chinese whatever the cadre's locale (as the engine's reasons)
+    failed = [name if m == 1 else f"{name}（{m} 处）" for name, m in zip(names, marks, strict=True) if m]
+    return ("未通过：" + "、".join(failed))[:500]
 
 
 def post_rows(village, rows, *, recorded_by) -> list:

@@ -213,7 +213,7 @@
                      "X-CSRFToken": info.csrf_token },
           body: JSON.stringify({ rows: data.map(function (d) {
             return { key: d.key, household_id: d.household_id, item_id: d.item_id,
-                     deed_date: d.deed_date, problems: d.problems };
+                     deed_date: d.deed_date, problems: d.problems, checks: d.checks };
           }) })
         });
       })

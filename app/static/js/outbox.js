@@ -169,7 +169,7 @@
         var rows = entries.map(function (e) {
           return { key: e.key, household_id: e.household_id, item_id: e.item_id,
                    deed_date: e.deed_date, problems: e.problems, quantity: e.quantity,
-                   points: e.points };
+                   points: e.points, checks: e.checks };
         });
         return fetch(url, {
           method: "POST", credentials: "same-origin",
