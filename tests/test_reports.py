@@ -138,6 +138,28 @@ def test_moved_household_counts_only_while_it_lived_there(app, ledger):
     assert q4.households == 3 and q4.participating == 0 and q4.median == D("0.00")
 
 
+def test_a_household_registered_later_does_not_change_a_past_period(app, ledger):
+    from app.households.services import add_household
+    before = queries.rollup(ledger["village_a"], parse_period("2025-Q3")).total
+    this_year = year_period(local_today().year)
+    now_before = queries.rollup(ledger["village_a"], this_year).total.households
+    late = add_household(village=ledger["village_a"], group=ledger["g_a1"], house_number="9",
+                         head_name="孙九")          # registered now (2026), nothing in 2025
+    db.session.commit()
+    after = queries.rollup(ledger["village_a"], parse_period("2025-Q3")).total
+    assert (after.households, after.rate, after.median) == \
+        (before.households, before.rate, before.median)
+    assert late.registered_at is not None       # ...but it counts from its registration on
+    assert queries.rollup(ledger["village_a"], this_year).total.households == now_before + 1
+    # a history typed in afterwards counts the household in the period of its entries
+    post_entry(household=late, item_id=item(late.village, "参加村组文化活动").id,
+               deed_date=date(2025, 8, 5), recorded_by=ledger["users"]["vadmin"])
+    db.session.commit()
+    typed = queries.rollup(ledger["village_a"], parse_period("2025-Q3")).total
+    assert (typed.households, typed.participating) == \
+        (before.households + 1, before.participating + 1)
+
+
 def test_city_county_township_rollups(app, ledger):
     city = queries.rollup(ledger["city"], Y2025)
     assert [row.key.name for row in city.rows] == ["南昌县", "进贤县"]
@@ -208,6 +230,10 @@ def test_rollup_export_has_the_page_tables(app, ledger, login):
     total = rows[0]
     assert total[1:4] == (4, 3, 75)
     assert D(str(total[4])) == D("8.5") and D(str(total[7])) == D("1.63")
+    # points show their cents in Excel (8.50, not 8.5), the rate its tenth
+    cells = next(r for r in wb["汇总"].iter_rows() if r[0].value == "合计")
+    assert (cells[4].number_format, cells[7].number_format, cells[3].number_format) == \
+        ("0.00", "0.00", "0.0")
     trend = {r[0]: r[1] for r in wb["月度趋势"].iter_rows(values_only=True) if r and r[0]}
     assert D(str(trend["2025-03"])) == D("7")
 

@@ -40,6 +40,7 @@ def _card(version):
     ("院落整洁/厕所干净\t垃圾分类", NAMES),
     (NAMES, NAMES),
     ([101, "厕所"], ["101", "厕所"]),
+    (["院落\u200b", "厕所\u00ad"], ["院落", "厕所"]),     # invisible characters are dropped
 ])
 def test_check_names_reads_a_cell_or_a_list(raw, names):
     assert check_names(raw) == names
@@ -49,6 +50,7 @@ def test_check_names_reads_a_cell_or_a_list(raw, names):
     ("、".join(f"第{n}处" for n in range(13)), "最多 12 项"),
     ("院落、" + "很" * 21, "太长"),
     ("院落、厕所、院落", "“院落”重复"),
+    (["院落", "院落\u200b"], "“院落”重复"),           # looks the same: is the same
     (["厨房、厕所卫生", "院落"], "不能有顿号"),     # would split in the workbook's cell
     (["院落 整洁"], "不能有顿号"),
     ([["a", "b"]], "不是文字"),
@@ -139,8 +141,33 @@ def test_a_workbook_without_the_column_keeps_the_checks_of_the_version_in_force(
     excel.keep_absent_options(spec, draft)
     assert _card(_Spec(spec)).params["checks"] == NAMES
     # a cadre's note in the header is still the column
-    spec = excel.parse_workbook(_without_checks_column(draft, header="检查项目（顿号分隔）"))
-    assert spec.absent == [] and _card(_Spec(spec)).params["checks"] == NAMES
+    for header in ("检查项目（顿号分隔）", "检查项目【用顿号分隔】", "检查项目：用顿号分隔",
+                   "*检查项目"):
+        spec = excel.parse_workbook(_without_checks_column(draft, header=header))
+        assert spec.absent == [] and _card(_Spec(spec)).params["checks"] == NAMES, header
+
+
+def test_a_deleted_weight_column_keeps_the_old_weight_and_the_raters_typed(app, world):
+    from tests.test_rule_features import FEATURES
+    from app.rules.services import load_spec
+    from datetime import date
+    version = load_spec(world["village_a"], parse_rulebook(FEATURES), "功能示例",
+                        adopted_on=date(2026, 7, 1), effective_from=date(2026, 7, 1),
+                        decision="村民代表会议")
+    db.session.commit()
+    wb = load_workbook(io.BytesIO(excel.export_workbook(version)))
+    ws = wb[excel.SHEET]
+    header = [c.value for c in ws[1]]
+    row = next(r for r in ws.iter_rows(min_row=2) if r[header.index("编号")].value == "A1")
+    row[header.index("最少互评人数")].value = "7"
+    ws.delete_cols(header.index("自评权重") + 1)
+    buf = io.BytesIO()
+    wb.save(buf)
+    spec = excel.parse_workbook(buf.getvalue())
+    assert spec.absent == ["自评权重"]
+    excel.keep_absent_options(spec, version)
+    a1 = next(i for c in spec.categories for i in c.items if i.code == "A1")
+    assert a1.params["assessment"] == {"self_weight": "0.20", "min_raters": 7}
 
 
 class _Spec:

@@ -69,7 +69,7 @@ def test_the_entry_names_the_checks_that_failed(app, world):
     results = batch.post_rows(v, rows, recorded_by=scorer)
     db.session.commit()
     notes = [db.session.get(LedgerEntry, r["entry_id"]).note for r in results]
-    assert notes == ["未通过：厨房卫生、厕所卫生（2 处）", None, None, None]
+    assert notes == ["未通过：厨房卫生 1 处、厕所卫生 2 处（共 3 处）", None, None, None]
     assert [Decimal(r["points"]) for r in results] == [Decimal(10), Decimal(25),
                                                       Decimal(10), Decimal(20)]
 

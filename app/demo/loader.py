@@ -93,13 +93,15 @@ def load_demo(seed: int = 2021, today: date | None = None) -> dict:
                                            region=foreign)
 
     households = []
+    # registered before the history begins, so every month of it counts them (roll-ups)
+    registered = datetime.combine(start - timedelta(days=10), time(), tzinfo=timezone.utc)
     for n in range(1, 121):
         surname = rng.choice(SURNAMES)
         members = [_name(rng, surname if rng.random() < 0.6 else None)
                    for _ in range(rng.randint(1, 5))]
         households.append(add_household(
             village=village, group=groups[(n - 1) // 20], house_number=str(n),
-            head_name=_name(rng, surname), members=members,
+            head_name=_name(rng, surname), members=members, registered_at=registered,
             phone="1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))))
 
     db.session.add(VillageSettings(village_id=village.id, notice_days=7))

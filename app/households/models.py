@@ -11,6 +11,8 @@ class Household(db.Model):
     ``qr_nonce`` is 128 random bits from which the door-plate token is derived (see
     ``households.qr``); only the token's SHA-256 is stored, in ``qr_token_hash``.
     ``name_initials`` holds the pinyin initials of the head's name ("zs" for 张三).
+    ``registered_at`` (UTC) is when it was added to the app; NULL for households added
+    before that was kept (migration 0009), which count in every period's roll-up.
     """
 
     __tablename__ = "household"
@@ -28,6 +30,7 @@ class Household(db.Model):
     enrolled = db.Column(db.Boolean, nullable=False, default=True)
     qr_nonce = db.Column(db.String(64), nullable=False)
     qr_token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    registered_at = db.Column(db.DateTime(timezone=True))
 
     village = db.relationship("Region", foreign_keys=[village_id])
     group = db.relationship("Region", foreign_keys=[group_id])

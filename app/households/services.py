@@ -4,6 +4,7 @@ from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
 
+from app.accounts.models import utcnow
 from app.extensions import db
 from app.households.models import STATUSES, Household, HouseholdMember, HouseholdStatusChange
 from app.households.qr import assign_token
@@ -21,8 +22,10 @@ def initials(name: str) -> str:
 
 
 def add_household(*, village, group, house_number: str, head_name: str,
-                  members=(), phone: str | None = None) -> Household:
-    """Create an active household with a QR token and a zero balance (flushed).
+                  members=(), phone: str | None = None,
+                  registered_at: datetime | None = None) -> Household:
+    """Create an active household with a QR token and a zero balance (flushed), registered
+    at ``registered_at`` (an aware UTC datetime, default now; the demo backdates it).
 
     ``group`` must be a villager group of ``village``; raises ValueError otherwise.
     """
@@ -30,7 +33,8 @@ def add_household(*, village, group, house_number: str, head_name: str,
         raise ValueError("villager group does not belong to the village")
     household = Household(village=village, group=group, house_number=house_number,
                           head_name=head_name, name_initials=initials(head_name),
-                          phone=phone or None, status="active")
+                          phone=phone or None, status="active",
+                          registered_at=registered_at or utcnow())
     assign_token(household)
     for pos, name in enumerate(members):
         household.members.append(HouseholdMember(name=name, position=pos))
@@ -53,7 +57,7 @@ def add_households(village, specs) -> list:
     from app.scoring.models import HouseholdBalance
     if not specs:
         return []
-    rows = []
+    rows, now = [], utcnow()
     for spec in specs:
         if spec["group"].parent_id != village.id:
             raise ValueError("villager group does not belong to the village")
@@ -62,7 +66,8 @@ def add_households(village, specs) -> list:
                          house_number=spec["house_number"], head_name=spec["head_name"],
                          name_initials=initials(spec["head_name"]),
                          phone=spec.get("phone") or None, status="active", enrolled=True,
-                         qr_nonce=nonce, qr_token_hash=token_hash(derive_token(nonce))))
+                         qr_nonce=nonce, qr_token_hash=token_hash(derive_token(nonce)),
+                         registered_at=now))
     db.session.flush()
     # Core inserts of the tables (not the ORM's bulk path, which builds each row again:
     # a third of a 10,000-household import); Column defaults still apply

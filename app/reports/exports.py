@@ -3,6 +3,7 @@ each the same table the page shows beside its chart. Text cells are neutralised 
 formula injection (``audit.exports.neutralise``); points stay exact numeric cells."""
 import io
 from datetime import datetime, timezone
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -24,6 +25,9 @@ def _sheet(wb, title: str, meta: list, header: list, rows: list):
         cell.font = Font(bold=True)
     for row in rows:
         ws.append([neutralise(v) for v in row])
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, Decimal):   # points, rates, yuan: shown with decimals
+                cell.number_format = "0.0" if cell.value.as_tuple().exponent == -1 else "0.00"
     for col, _h in enumerate(header, start=1):
         ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = 14
     return ws

@@ -12,7 +12,10 @@ figures (``reports.snapshots``).
 Definitions (confirmed entries only, ``deed_date`` in P's half-open local-date interval):
 
 - households: households active at some time in P (active now, or left ``active`` at or after
-  P's start: a household that moved away mid-year still counts for that year);
+  P's start: a household that moved away mid-year still counts for that year) and registered
+  before P's end (``Household.registered_at``; unknown for households of before migration
+  0009, which count) or holding an entry of P (a history typed in afterwards): a household
+  registered later does not change a past period's figures;
 - participating households: counted households with at least one confirmed score entry in P
   that no confirmed reversal cancels; participation rate = participating / households, in
   per cent rounded half-up to 0.1;
@@ -155,12 +158,16 @@ class Rollup:
     ranking: list        # [RollupRow keyed by village Region], best participation first
 
 
-def _counted(start_utc):
-    """Households active at some time in the period (see the module docstring)."""
+def _counted(start_utc, end_utc, sums):
+    """Households active at some time in the period and registered before its end or with
+    entries in it (``sums``: the period's household sums, outer-joined; see the module
+    docstring)."""
     left = exists().where(HouseholdStatusChange.household_id == Household.id,
                           HouseholdStatusChange.from_status == "active",
                           HouseholdStatusChange.changed_at >= start_utc)
-    return or_(Household.status == "active", left)
+    registered = or_(Household.registered_at.is_(None), Household.registered_at < end_utc,
+                     sums.c.household_id.is_not(None))
+    return and_(or_(Household.status == "active", left), registered)
 
 
 @dataclass
@@ -235,7 +242,7 @@ def _scored(grain: Grain, period: Period):
     region: its confirmed awards less deductions in ``period`` (0 without) and ``scored``
     > 0 when it participated."""
     sums = summary.household_sums(grain.villages, period)
-    start_utc, _ = utc_bounds(period)
+    start_utc, end_utc = utc_bounds(period)
     bucket = grain.key()
     stmt = select().select_from(Household)
     if grain.by_village and grain.level != "village":
@@ -248,7 +255,7 @@ def _scored(grain: Grain, period: Period):
                              func.coalesce(sums.c.points, 0).label("score"),
                              func.coalesce(sums.c.scored, 0).label("scored"))
             .outerjoin(sums, sums.c.household_id == Household.id)
-            .where(_counted(start_utc)))
+            .where(_counted(start_utc, end_utc, sums)))
     return grain.households(stmt).cte("scored")
 
 

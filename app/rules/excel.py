@@ -87,17 +87,16 @@ class WorkbookError(ValueError):
         self.errors = errors
 
 
-#: The item params each optional column fills (``keep_absent_options``).
-OPTIONAL_PARAMS = {"zeroes": ("zeroes",), "self_weight": ("assessment",),
-                   "min_raters": ("assessment",), "channels": ("channels",),
-                   "blocks_redemption_months": ("blocks_redemption_months",),
-                   "checks": ("checks",)}
-_ANNOTATION = re.compile(r"[（(][^）)]*[）)]|[*＊]")
+#: The optional columns that are parts of one item param, ``assessment`` (the others fill
+#: the param of their own name; ``keep_absent_options``).
+ASSESSMENT_PARTS = {"self_weight": "self_weight", "min_raters": "min_raters"}
+#: A cadre's note after a header: in brackets of any kind, or after a colon; and a *.
+_ANNOTATION = re.compile(r"[（(【\[［〔][^）)】\]］〕]*[）)】\]］〕]|[:：].*$|[*＊]")
 
 
 def _header(value) -> str:
-    """A header cell as the column's name: a cadre's note in brackets and a * are dropped
-    ("检查项目（顿号分隔）" is 检查项目)."""
+    """A header cell as the column's name: a cadre's note in brackets or after a colon,
+    and a *, are dropped ("检查项目（顿号分隔）", "检查项目【…】", "检查项目：…" are 检查项目)."""
     return _ANNOTATION.sub("", _text(value)).strip()
 
 
@@ -455,9 +454,11 @@ def keep_absent_options(spec: RulebookSpec, current) -> None:
     columns (``spec.absent``) from the item of the same code and kind in RulebookVersion
     ``current`` (the version in force, or None): a workbook exported before a column
     existed, or with the column deleted, does not silently drop an item's named checks,
-    channels or sanctions. Items new to the workbook get none."""
-    keys = {p for key, h in OPTIONAL_COLUMNS if h in spec.absent for p in OPTIONAL_PARAMS[key]}
-    if not keys or current is None:
+    channels or sanctions. Only what the absent columns hold is taken: with 自评权重 gone
+    and 最少互评人数 there, the weight is the old one and the number of raters the cell's.
+    Items new to the workbook get none."""
+    absent = {key for key, h in OPTIONAL_COLUMNS if h in spec.absent}
+    if not absent or current is None:
         return
     before = {i.code: i for c in current.categories for i in c.items}
     for cat in spec.categories:
@@ -465,6 +466,21 @@ def keep_absent_options(spec: RulebookSpec, current) -> None:
             old = before.get(item.code)
             if old is None or old.kind != item.kind:
                 continue
-            for key in keys:
-                if (old.params or {}).get(key) not in (None, False, [], {}):
-                    item.params[key] = old.params[key]
+            kept = old.params or {}
+            for key in absent - set(ASSESSMENT_PARTS):
+                if kept.get(key) not in (None, False, [], {}):
+                    item.params[key] = kept[key]
+            if kept.get("assessment") and absent & set(ASSESSMENT_PARTS):
+                _keep_assessment(item, kept["assessment"], absent)
+
+
+def _keep_assessment(item, old: dict, absent: set) -> None:
+    """The assessment's parts whose columns are absent, from ``old``; the parts read from
+    the workbook stay."""
+    read = item.params.get("assessment")
+    if read is None or absent >= set(ASSESSMENT_PARTS):
+        item.params["assessment"] = dict(old)
+        return
+    for key in absent & set(ASSESSMENT_PARTS):
+        read[ASSESSMENT_PARTS[key]] = old.get(ASSESSMENT_PARTS[key], read.get(
+            ASSESSMENT_PARTS[key]))

@@ -4,6 +4,7 @@
 Used by the YAML importer; every message is Chinese and names the key at fault.
 """
 import re
+import unicodedata
 from decimal import Decimal
 
 from flask_babel import gettext as _
@@ -31,13 +32,13 @@ def check_names(raw, where: str = "") -> list:
     def refuse(message):
         raise RulesError(f"{where}：{message}" if where else message)
     if isinstance(raw, str):
-        names = [n for n in CHECK_SEPARATORS.split(raw) if n]
+        names = [n for n in map(_visible, CHECK_SEPARATORS.split(raw)) if n]
     elif isinstance(raw, list):
         names = []
         for value in raw:
             if isinstance(value, bool) or not isinstance(value, (str, int)):
                 refuse(_("检查项目里的 %(value)s 不是文字", value=value))
-            name = str(value).strip()
+            name = _visible(str(value)).strip()
             if CHECK_SEPARATORS.search(name):
                 refuse(_("检查项目“%(name)s”里不能有顿号、逗号、分号、斜杠或空格"
                          "（它们用来分隔各项）", name=name))
@@ -55,6 +56,12 @@ def check_names(raw, where: str = "") -> list:
     if twice:
         refuse(_("检查项目“%(name)s”重复", name=twice[0]))
     return names
+
+
+def _visible(text: str) -> str:
+    """``text`` without invisible format characters (zero-width space, soft hyphen...): two
+    checks that look the same are the same."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
 def _num(value, where, positive=False) -> str:

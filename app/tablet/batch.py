@@ -125,8 +125,8 @@ def post_row(village, row, *, recorded_by) -> dict:
 def failed_checks_note(item_id, marks, problems) -> str | None:
     """The entry's note naming the checks an inspection failed, as the grid marked them
     (``marks``: one int 0..2 per check of ``checks_of(item)``, in order), e.g.
-    "未通过：院落整洁、厕所干净（2 处）"; None when the item is not a scorecard, nothing
-    failed, or the marks do not add up to ``problems`` (the count that is scored)."""
+    "未通过：院落整洁 1 处、厕所干净 2 处（共 3 处）"; None when the item is not a
+    scorecard, nothing failed, or the marks do not add up to ``problems`` (the count that is scored)."""
     item = db.session.get(RuleItem, as_id(item_id)) if as_id(item_id) else None
     if item is None or item.kind != "scorecard" or not isinstance(marks, list):
         return None
@@ -136,8 +136,9 @@ def failed_checks_note(item_id, marks, problems) -> str | None:
     if not problems or sum(marks) != problems:
         return None
     # ledger text, in Chinese whatever the cadre's locale (as the engine's reasons)
-    failed = [name if m == 1 else f"{name}（{m} 处）" for name, m in zip(names, marks, strict=True) if m]
-    return ("未通过：" + "、".join(failed))[:500]
+    failed = [f"{name} {m} 处" for name, m in zip(names, marks, strict=True) if m]
+    total = f"（共 {problems} 处）" if len(failed) > 1 else ""
+    return ("未通过：" + "、".join(failed) + total)[:500]
 
 
 def post_rows(village, rows, *, recorded_by) -> list:
