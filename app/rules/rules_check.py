@@ -26,7 +26,7 @@ CHECK_SEPARATORS = re.compile(r"[、，,;；/／\s]+")
 def check_names(raw, where: str = "") -> list:
     """The named checks of an inspection scorecard (its ``checks`` param, the tablet grid's
     column titles, RULE-FEATURES row 8) from a list of names or one text with names
-    separated by CHECK_SEPARATORS: a list of 1..MAX_CHECKS distinct names of at most
+    separated by CHECK_SEPARATORS: a list of 0..MAX_CHECKS distinct names of at most
     CHECK_NAME_LENGTH characters, none holding a separator (so that the workbook's one cell
     reads back the same names). Raises RulesError (Chinese, prefixed by ``where``)."""
     def refuse(message):
