@@ -210,3 +210,33 @@ def test_a_house_number_excel_turned_into_a_date_is_refused_at_its_row(app, worl
                   ).get_data(as_text=True)
     assert "第 3 行" in html and "日期格式" in html and "2026-03-02" not in html
     assert count(v) == before                                  # all or nothing
+
+
+def test_a_title_row_above_the_header_and_notes_in_it_are_read(app, world, login):
+    """Cadres' rosters often start with a merged title row and mark columns 【必填】; the
+    import said only 表头缺少“门牌号”列 (noted by a fresh user)."""
+    from app.households.roster import parse_roster
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "花名册"
+    ws.append(["斗门村农户花名册（2026 年 11 月）"])
+    ws.merge_cells("A1:E1")
+    ws.append(["门牌号【必填】", "村民小组*", "户主：姓名", "家庭成员（顿号分隔）", "联系电话"])
+    ws.append(GOOD[0])
+    ws.append(["", "第一村民小组", "王强", "", ""])         # an error, named at its row
+    buf = io.BytesIO()
+    wb.save(buf)
+    import pytest
+    from app.households.roster import RosterError
+    with pytest.raises(RosterError) as err:
+        parse_roster(buf.getvalue())
+    assert [e[0] for e in err.value.errors] == [4]          # row 4 as Excel numbers it
+    ws.delete_rows(4)
+    buf = io.BytesIO()
+    wb.save(buf)
+    rows = parse_roster(buf.getvalue())
+    assert [(r.house_number, r.head_name) for r in rows] == [("101", "刘德华")]
+    v, client = world["village_a"], login("vadmin")
+    before = count(v)
+    assert "新建 1 户" in upload(client, v, buf.getvalue()).get_data(as_text=True)
+    assert count(v) == before + 1

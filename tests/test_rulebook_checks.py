@@ -208,3 +208,27 @@ def test_the_item_form_shows_and_sets_the_checks(app, world, login):
     client.post(f"/rule-items/{card.id}/edit", data={**form, "checks": ""})
     db.session.expire_all()
     assert "checks" not in (card.params or {})
+
+
+def test_a_title_row_above_the_header_is_not_the_header():
+    from openpyxl import Workbook
+    wb = Workbook()
+    ws = wb.active
+    ws.title = excel.SHEET
+    headers = [h for _k, h in excel.COLUMNS]
+    ws.append(["斗门村积分管理办法（2026 年修订）"])
+    ws.append([f"{h}（必填）" if h == "评分项" else h for h in headers])
+    ws.append([{**dict.fromkeys(headers, ""), **CARD, "检查项目": "院落、厕所"}[h]
+               for h in headers])
+    ws.append([{**dict.fromkeys(headers, ""), **CARD, "检查项目": "院落、院落"}[h]
+               for h in headers])
+    buf = io.BytesIO()
+    wb.save(buf)
+    with pytest.raises(excel.WorkbookError) as err:
+        excel.parse_workbook(buf.getvalue())
+    assert [e[1:3] for e in err.value.errors] == [(4, "检查项目")]   # Excel's row number
+    ws.delete_rows(4)
+    buf = io.BytesIO()
+    wb.save(buf)
+    spec = excel.parse_workbook(buf.getvalue())
+    assert spec.categories[0].items[0].params["checks"] == ["院落", "厕所"]

@@ -24,6 +24,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from app.sheets import HEADER_SEARCH_ROWS, find_header
 from app.households.models import Household
 from app.households.numbers import house_number
 from app.households.services import add_group, add_households, update_household
@@ -165,9 +166,9 @@ def parse_roster(data: bytes):
         # the sheet named 花名册 (the template's), else the first: a cadre may put a sheet
         # of notes before it
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        header = [_text(v) for v in next(ws.iter_rows(min_row=1, max_row=1,
-                                                      max_col=MAX_COLUMNS,
-                                                      values_only=True), ())]
+        # the header may sit under a title row ("斗门村农户花名册") and carry notes
+        at, header = find_header(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS,
+                                              max_col=MAX_COLUMNS, values_only=True), "门牌号")
     except (BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError, StopIteration):
         raise not_xlsx from None
     labels = [label for _key, label in COLUMNS]
@@ -177,18 +178,18 @@ def parse_roster(data: bytes):
             if label in OPTIONAL:
                 continue
             if len(wb.sheetnames) > 1:   # say which sheet was read
-                raise RosterError([(1, None, _(
+                raise RosterError([(at + 1, None, _(
                     "工作表“%(sheet)s”的表头缺少“%(column)s”列：请把花名册放在名为“花名册”的"
                     "工作表里，或使用下载的模板", sheet=ws.title, column=label))])
-            raise RosterError([(1, None, _("表头缺少“%(column)s”列，请使用下载的模板",
+            raise RosterError([(at + 1, None, _("表头缺少“%(column)s”列，请使用下载的模板",
                                            column=label))])
         index[label] = header.index(label)
     labels = [label for label in labels if label in index]
     phone_given = "联系电话" in index
-    rows = ws.iter_rows(min_row=2, max_col=max(index.values()) + 1, values_only=True)
+    rows = ws.iter_rows(min_row=at + 2, max_col=max(index.values()) + 1, values_only=True)
     errors, parsed, seen = [], [], {}
     filled = 0
-    for rownum, values in enumerate(rows, start=2):
+    for rownum, values in enumerate(rows, start=at + 2):
         cells = {label: (values[index[label]] if index[label] < len(values) else None)
                  for label in labels}
         if all(_text(v) == "" for v in cells.values()):

@@ -9,7 +9,6 @@ it replaces (use the YAML file to change them).
 (sheet, row, column, message), Chinese, and nothing is written.
 """
 import io
-import re
 from decimal import Decimal
 from zipfile import BadZipFile, ZipFile
 
@@ -21,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from app.rules.engine import MAX_CHECKS, PERIODS, Refusal, to_points
 from app.rules.importer import CategorySpec, ItemSpec, RulebookSpec
 from app.rules.rules_check import CHECK_NAME_LENGTH
+from app.sheets import HEADER_SEARCH_ROWS, find_header
 from app.rules.yaml_export import item_dict
 
 SHEET = "积分细则"
@@ -90,16 +90,6 @@ class WorkbookError(ValueError):
 #: The optional columns that are parts of one item param, ``assessment`` (the others fill
 #: the param of their own name; ``keep_absent_options``).
 ASSESSMENT_PARTS = {"self_weight": "self_weight", "min_raters": "min_raters"}
-#: A cadre's note after a header: in brackets of any kind, or after a colon; and a *.
-_ANNOTATION = re.compile(r"[（(【\[［〔][^）)】\]］〕]*[）)】\]］〕]|[:：].*$|[*＊]")
-
-
-def _header(value) -> str:
-    """A header cell as the column's name: a cadre's note in brackets or after a colon,
-    and a *, are dropped ("检查项目（顿号分隔）", "检查项目【…】", "检查项目：…" are 检查项目)."""
-    return _ANNOTATION.sub("", _text(value)).strip()
-
-
 def _text(value) -> str:
     if value is None:
         return ""
@@ -389,17 +379,19 @@ def parse_workbook(data: bytes) -> RulebookSpec:
         raise WorkbookError([(SHEET, None, None,
                               _("找不到工作表“%(sheet)s”，请用导出的工作簿填写", sheet=SHEET))])
     ws = wb[SHEET]
-    rows = ws.iter_rows(values_only=True, max_col=len(COLUMNS) + 10)
-    header = [_header(v) for v in next(rows, ())]
+    # the header may sit under a title row and carry notes ("检查项目（顿号分隔）")
+    at, header = find_header(ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True,
+                                          max_col=len(COLUMNS) + 10), "评分项")
+    rows = ws.iter_rows(min_row=at + 2, values_only=True, max_col=len(COLUMNS) + 10)
     missing = [h for h in HEADERS if h not in header]
     if missing:
         wb.close()
-        raise WorkbookError([(SHEET, 1, h, _("表头缺少“%(column)s”列，请用导出的工作簿填写",
-                                             column=h)) for h in missing])
+        raise WorkbookError([(SHEET, at + 1, h, _("表头缺少“%(column)s”列，请用导出的工作簿填写",
+                                                  column=h)) for h in missing])
     index = {key: header.index(h) for key, h in COLUMNS if h in header}
     errors, categories, by_name, codes = [], [], {}, {}
     count = 0
-    for rownum, values in enumerate(rows, start=2):
+    for rownum, values in enumerate(rows, start=at + 2):
         cells = {key: values[i] if i < len(values) else None for key, i in index.items()}
         if all(_text(v) == "" for v in cells.values()):
             continue
