@@ -370,6 +370,30 @@ def test_scorer_attaches_a_photo_to_an_entry(app, world, login):
     assert db.session.scalar(select(func.count(LedgerEntry.id))) == 1
 
 
+def test_the_score_form_lists_what_the_household_already_has_for_that_day(app, world, login):
+    """Scoring the same item twice by mistake: the form says what is recorded for the day
+    (a fresh user found no hint), and a reversed entry is not listed."""
+    h, scorer = world["hh"]["a1"], world["users"]["scorer"]
+    today = local_today()
+    litter = item(world["village_a"], "乱堆乱放")
+    post_entry(household=h, item_id=litter.id, deed_date=today, recorded_by=scorer)
+    wrong = post_entry(household=h, item_id=item(world["village_a"], "参加村组文化活动").id,
+                       deed_date=today, recorded_by=scorer)
+    reverse_entry(wrong, reason="记错了户", recorded_by=scorer)
+    post_entry(household=world["hh"]["a2"], item_id=litter.id, deed_date=today,
+               recorded_by=scorer)                                   # another household
+    db.session.commit()
+    client = login("scorer")
+    page = client.get(f"/households/{h.id}/score").get_data(as_text=True)
+    assert f"本户 {today} 已记 1 条" in page and page.count("当天已记") == 1
+    assert "参加村组文化活动</li>" not in page.split('data-testid="already-scored"')[1][:600]
+    # another day: nothing recorded, no hint
+    day = (today - timedelta(days=3)).isoformat()
+    page = client.post(f"/households/{h.id}/score", data={"deed_date": day}).get_data(
+        as_text=True)
+    assert "already-scored" not in page and "当天已记" not in page
+
+
 def test_village_settings_page_sets_notice_and_review_threshold(app, world, login):
     admin = login("vadmin")
     url = f"/villages/{world['village_a'].id}/settings"

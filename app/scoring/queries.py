@@ -260,6 +260,21 @@ def recent_entries(household_id: int, limit: int = 10):
     ).scalars().all()
 
 
+def scored_on(household_id: int, on) -> list:
+    """The household's score entries for the deed date ``on`` (a local date) that still
+    count (not declined, cancelled or reversed), oldest first (a list of LedgerEntry with
+    ``recorded_by``): the score form lists them, so a cadre sees an item already recorded
+    for that day before recording it again."""
+    return db.session.execute(
+        select(LedgerEntry).where(LedgerEntry.household_id == household_id,
+                                  LedgerEntry.kind == "score", LedgerEntry.deed_date == on,
+                                  LedgerEntry.reverses_id.is_(None),
+                                  LedgerEntry.status.notin_(("declined", "cancelled")),
+                                  unreversed())
+        .options(joinedload(LedgerEntry.recorded_by)).order_by(LedgerEntry.id)
+    ).scalars().all()
+
+
 def standing_on(item_code: str, household_ids, on) -> dict:
     """``{household_id: Decimal points}`` of the households among ``household_ids`` that hold
     an entry of the item ``item_code`` (by code, so across rulebook versions) for the deed

@@ -12,7 +12,7 @@ from app.points import fmt_points
 from app.regions.queries import get_scoped_or_404
 from app.rules.engine import Refusal
 from app.rules.queries import version_in_force, with_items
-from app.scoring import services
+from app.scoring import queries, services
 from app.scoring.forms import ReverseForm, ScoreForm
 from app.scoring.models import LedgerEntry
 from app.scoring.periods import local_today
@@ -89,8 +89,11 @@ def score(household_id):
                 getattr(form, field).errors = [refusal_text(exc)]
             else:
                 form_error = photo_or_form_error(exc, form.photo)
+    already = queries.scored_on(household.id, deed_date)
     return render_template("scoring/score.html", household=household, form=form,
-                           version=with_items(version), form_error=form_error)
+                           version=with_items(version), form_error=form_error,
+                           already=already, already_codes={e.item_code for e in already},
+                           deed_date=deed_date)
 
 
 @bp.route("/entries/<int:entry_id>/reverse", methods=["GET", "POST"])
