@@ -264,6 +264,8 @@ MATRIX = {
         "rules.item_edit", item_id=_rules(i)["item"])),
     "rules.item_delete": ("post:scoped+edit_rules", lambda i: url_for(
         "rules.item_delete", item_id=_rules(i)["spare_item"])),
+    "rules.delete_draft": ("post:scoped+edit_rules", lambda i: url_for(
+        "rules.delete_draft", version_id=_rules(i)["spare_draft"])),
 }
 
 
@@ -280,10 +282,11 @@ def _rules(i):
         category = draft.categories[0]
         spare_category = services.add_category(draft, "待删类别")
         spare_item = services.add_item(category, name="待删项", kind="fixed", points=1)
+        spare_draft = services.new_draft_from(version)
         db.session.commit()
         i["rules"] = {"version": version.id, "draft": draft.id, "category": category.id,
                       "item": category.items[0].id, "spare_category": spare_category.id,
-                      "spare_item": spare_item.id}
+                      "spare_item": spare_item.id, "spare_draft": spare_draft.id}
     return i["rules"]
 
 def _feature_matrices():

@@ -683,3 +683,31 @@ def test_a_draft_with_an_empty_category_is_not_adopted(app, world, login):
     db.session.commit()
     assert client.post(f"/rulebook-versions/{draft.id}/adopt",
                        data=_adopt_data()).status_code == 302
+
+
+def test_a_draft_can_be_deleted_and_an_adopted_version_cannot(app, world, login):
+    """Imports gone wrong left drafts behind for ever (a fresh user made 30)."""
+    draft = _rich_draft(world)
+    before = _counts()
+    n_items = sum(len(c.items) for c in draft.categories)
+    client = login("vadmin")
+    page = client.get(f"/rulebook-versions/{draft.id}/edit").get_data(as_text=True)
+    assert "删除草稿" in page
+    resp = client.post(f"/rulebook-versions/{draft.id}/delete", follow_redirects=True)
+    assert resp.status_code == 200 and f"已删除草稿第 {draft.number} 版" in resp.get_data(
+        as_text=True)
+    db.session.expire_all()
+    assert db.session.get(RulebookVersion, draft.id) is None
+    after = _counts()
+    assert after[1] == before[1] - 1 and after[3] == before[3] - n_items
+    # the version in force stays, whatever is posted
+    old = _in_force(world)
+    resp = client.post(f"/rulebook-versions/{old.id}/delete", follow_redirects=True)
+    assert "已经通过，不能修改" in resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(RulebookVersion, old.id) is not None
+    # another village's draft is not found
+    other = services.new_draft_from(_in_force(world, "village_b"))
+    db.session.commit()
+    assert client.post(f"/rulebook-versions/{other.id}/delete").status_code == 404
+    assert db.session.get(RulebookVersion, other.id) is not None

@@ -217,6 +217,17 @@ def update_category(cat: Category, *, name: str, cap_points=None, cap_period=Non
     db.session.flush()
 
 
+def delete_draft(version: RulebookVersion) -> None:
+    """Remove a draft with its categories and items (flushed). A draft never judged an
+    entry, so nothing else refers to it. Raises AdoptedVersionError for an adopted
+    version (the ledger's history refers to it)."""
+    _draft_only(version)
+    book = version.rulebook
+    db.session.delete(version)
+    db.session.flush()
+    db.session.expire(book, ["versions"])   # read again without it
+
+
 def delete_category(cat: Category) -> None:
     """Remove a category (and its items) from a draft."""
     version = cat.version

@@ -149,6 +149,24 @@ def edit(version_id):
                                                or book.star_bands))
 
 
+@bp.route("/rulebook-versions/<int:version_id>/delete", methods=["POST"])
+@require("edit_rules")
+def delete_draft(version_id):
+    """Remove a draft that will not be put to the vote (an import gone wrong, a second
+    try); adopted versions stay for ever."""
+    v = _version_or_404(version_id, edit=True)
+    refused = _refuse_adopted(v)
+    if refused:
+        return refused
+    region_id, number = v.rulebook.region_id, v.number
+    if ConfirmForm().validate_on_submit():
+        services.delete_draft(v)
+        db.session.commit()
+        flash(_("已删除草稿第 %(n)s 版", n=number), "success")
+        return redirect(url_for("rules.index", region_id=region_id))
+    return redirect(url_for("rules.edit", version_id=version_id))
+
+
 def _save_category(form, save, message: str, version_id: int):
     """Run ``save`` (adds or updates a category) and commit: the redirect to the editor,
     or None with a refusal (a duplicate name) shown at the name field."""
