@@ -62,6 +62,8 @@ def test_read_aloud_skips_entries_that_do_not_count_and_speaks_the_page_language
     assert zh["lang"] == "zh-CN" and "红白喜事简办" in zh["text"]
     assert "乱堆乱放" not in zh["text"] and "冲正" not in zh["text"]
     assert "义务巡逻，加 0.5 分，公示中" in zh["text"]
+    assert "*" not in zh["text"] and "*" not in en["text"]     # the mask: 张某三, not 张星号三
+    assert zh["text"].startswith("张某")
     assert en["lang"] == "en-US" and "，" not in en["text"] and "。" not in en["text"]
     assert "乱堆乱放" not in en["text"]
 

@@ -19,7 +19,9 @@
     function t(name, n) { return (bar.getAttribute("data-t-" + name) || "").replace("{n}", n); }
     var parts = [];
     var name = document.querySelector("[data-testid=masked-name]");
-    if (name) { parts.push(text(name)); }
+    // the mask's asterisks are not read out ("张*明" is read 张某明; English pages skip them)
+    var someone = /^zh/i.test(document.documentElement.lang || "") ? "某" : "";
+    if (name) { parts.push(text(name).replace(/[*＊]+/g, someone)); }
     var earned = document.querySelector("[data-testid=earned]");
     if (earned) { parts.push(t("earned", text(earned))); }
     var rank = document.querySelector("[data-testid=rank]");
