@@ -117,6 +117,7 @@ def test_changes_to_existing_households_wait_for_confirmation(app, world, login)
             ["301", "第一村民小组", "新来户", "", ""]]
     html = upload(client, v, xlsx(rows)).get_data(as_text=True)
     assert 'data-testid="changes"' in html and "13800000001" in html and "李四、张丽" in html
+    assert "另外新建 1 户：301 号" in html                      # the new ones are said too
     assert count(v) == before                                   # nothing applied yet
     digest = html.split('name="confirm" value="')[1].split('"')[0]
     html = client.post(f"/villages/{v.id}/roster/import",

@@ -294,6 +294,13 @@ def planned_changes(village, rows) -> list:
     return changes
 
 
+def new_house_numbers(village, rows) -> list:
+    """House numbers of ``rows`` the village does not have yet (file order): the households
+    an import would create, listed beside the changes a cadre confirms."""
+    existing = _existing(village)
+    return [row.house_number for row in rows if row.house_number not in existing]
+
+
 def upload_path(digest: str) -> str:
     """Where an uploaded roster waits for confirmation: instance/uploads/roster/<sha256>.xlsx.
     Raises ValueError for anything but a SHA-256 hex digest."""

@@ -149,7 +149,7 @@ def roster_import(village_id):
     only once the cadre confirms (the file waits under instance/uploads/)."""
     village = queries.village_or_404(village_id, scope())
     form = RosterImportForm()
-    errors, result, changes, digest, filename = [], None, [], None, None
+    errors, result, changes, digest, filename, created = [], None, [], None, None, []
     confirming = request.method == "POST" and request.form.get("confirm")
     try:
         if confirming:
@@ -171,6 +171,7 @@ def roster_import(village_id):
             changes = roster.planned_changes(village, rows)
             if changes and not confirming:   # shown for the cadre to confirm first
                 digest = roster.keep_upload(data)
+                created = roster.new_house_numbers(village, rows)
             else:
                 result = roster.apply_roster(village, rows)
                 log_action(current_user, "roster.import", region=village, target=village,
@@ -184,4 +185,4 @@ def roster_import(village_id):
         errors, changes = exc.errors, []
     return render_template("households/import.html", village=village, form=form,
                            errors=errors, result=result, changes=changes, digest=digest,
-                           filename=filename, title=_("导入花名册"))
+                           filename=filename, created=created, title=_("导入花名册"))
