@@ -508,9 +508,11 @@ def test_roster_import_is_logged_and_readable_by_auditors(app, world, login):
                       content_type="multipart/form-data")
     assert resp.status_code == 200  # household 1 changes: shown first, applied on confirm
     assert db.session.execute(select(AuditLog)).first() is None
-    digest = resp.get_data(as_text=True).split('name="confirm" value="')[1].split('"')[0]
+    page = resp.get_data(as_text=True)
+    digest = page.split('name="confirm" value="')[1].split('"')[0]
+    seen = page.split('name="changes" value="')[1].split('"')[0]
     resp = admin.post(f"/villages/{v.id}/roster/import",
-                      data={"confirm": digest, "filename": "花名册.xlsx"})
+                      data={"confirm": digest, "filename": "花名册.xlsx", "changes": seen})
     assert resp.status_code == 200
     row = db.session.execute(select(AuditLog)).scalar_one()
     assert (row.action, row.actor_id, row.region_id, row.target_type, row.target_id) == \

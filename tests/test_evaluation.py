@@ -328,3 +328,22 @@ def test_a_refused_file_is_named_at_its_field(app, world, login, pilot):
         content_type="multipart/form-data").get_data(as_text=True)
     field = html.split('id="plan"')[1][:600]            # the file input and its messages
     assert "只能上传 PDF" in field and "请重新选择文件" in field
+
+
+@pytest.mark.parametrize("typed, kept", [("95.5", "95.5"), ("95.50", "95.5"), (" 100 ", "100.0"),
+                                         ("0", "0.0")])
+def test_a_score_is_kept_as_typed(typed, kept):
+    from app.reports.services import _score
+    assert str(_score(typed)) == kept
+
+
+@pytest.mark.parametrize("typed, words", [("NaN", "0 到 100"), ("sNaN", "0 到 100"),
+                                          ("Infinity", "0 到 100"), ("-0.1", "0 到 100"),
+                                          ("100.1", "0 到 100"), ("九十", "0 到 100"),
+                                          ("95.55", "一位小数"), ("88.25", "一位小数")])
+def test_a_score_that_is_no_score_or_would_be_rounded_is_refused(typed, words):
+    """NaN was a 500 on both sign-off forms, and 95.55 was signed as 95.6 (a fresh user)."""
+    from app.reports.services import Refusal, _score
+    with pytest.raises(Refusal) as err:
+        _score(typed)
+    assert words in str(err.value)

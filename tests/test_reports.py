@@ -158,6 +158,19 @@ def test_a_household_registered_later_does_not_change_a_past_period(app, ledger)
     typed = queries.rollup(ledger["village_a"], parse_period("2025-Q3")).total
     assert (typed.households, typed.participating) == \
         (before.households + 1, before.participating + 1)
+    # ...but not when that entry was reversed: nothing of it counts there (a fresh user)
+    wrong = add_household(village=ledger["village_a"], group=ledger["g_a1"],
+                          house_number="10", head_name="李误录")
+    entry = post_entry(household=wrong, item_id=item(wrong.village, "参加村组文化活动").id,
+                       deed_date=date(2025, 8, 6), recorded_by=ledger["users"]["vadmin"])
+    reverse_entry(entry, reason="记错户", recorded_by=ledger["users"]["vadmin"])
+    db.session.commit()
+    for fresh in (True, False):     # the ledger's sums, and the monthly summary rows
+        period = custom_period(date(2025, 7, 1), date(2025, 9, 30)) if fresh \
+            else parse_period("2025-Q3")
+        total = queries.rollup(ledger["village_a"], period).total
+        assert (total.households, total.participating) == \
+            (typed.households, typed.participating), fresh
 
 
 def test_city_county_township_rollups(app, ledger):

@@ -91,7 +91,7 @@ def test_not_a_workbook_or_wrong_header(app, world, login):
     assert "不是有效的 Excel" in html
     html = upload(client, v, b"hello", name="x.csv").get_data(as_text=True)
     assert "只能导入 .xlsx" in html
-    html = upload(client, v, xlsx(GOOD, header=["门牌", "组", "户主"])).get_data(as_text=True)
+    html = upload(client, v, xlsx(GOOD, header=["房号", "组", "户主"])).get_data(as_text=True)
     assert "表头缺少“门牌号”列" in html
     html = upload(client, v, xlsx([])).get_data(as_text=True)
     assert "没有任何一户" in html
@@ -105,8 +105,9 @@ def test_reimport_updates_changed_rows_only(app, world, login):
     html = upload(client, v, xlsx(changed)).get_data(as_text=True)
     assert "会修改 1 处已有农户的信息" in html
     digest = html.split('name="confirm" value="')[1].split('"')[0]
+    seen = html.split('name="changes" value="')[1].split('"')[0]
     html = client.post(f"/villages/{v.id}/roster/import",
-                       data={"confirm": digest}).get_data(as_text=True)
+                       data={"confirm": digest, "changes": seen}).get_data(as_text=True)
     assert "更新 1 户，未变 2 户" in html
 
 
@@ -120,8 +121,10 @@ def test_changes_to_existing_households_wait_for_confirmation(app, world, login)
     assert "另外新建 1 户：301 号" in html                      # the new ones are said too
     assert count(v) == before                                   # nothing applied yet
     digest = html.split('name="confirm" value="')[1].split('"')[0]
+    seen = html.split('name="changes" value="')[1].split('"')[0]
     html = client.post(f"/villages/{v.id}/roster/import",
-                       data={"confirm": digest, "filename": "x.xlsx"}).get_data(as_text=True)
+                       data={"confirm": digest, "filename": "x.xlsx", "changes": seen}
+                       ).get_data(as_text=True)
     assert "新建 1 户，更新 1 户" in html
     db.session.expire_all()
     assert world["hh"]["a1"].phone is None and count(v) == before + 1
@@ -131,7 +134,32 @@ def test_changes_to_existing_households_wait_for_confirmation(app, world, login)
     assert "13800000001" not in log
     html = client.post(f"/villages/{v.id}/roster/import",
                        data={"confirm": digest}).get_data(as_text=True)
-    assert "已过期" in html                                     # used once only
+    assert 'data-testid="gone"' in html and "没有导入任何数据" not in html  # used once only
+
+
+def test_a_confirmation_made_stale_by_an_edit_is_shown_again(app, world, login):
+    """Between the preview and the confirm another cadre changed a household: what would be
+    applied is no longer what was shown, so it is shown again and nothing is applied."""
+    v, client = world["village_a"], login("vadmin")
+    rows = [["1", "第一村民小组", "张小三", "李四", "13800000001"]]   # drops a member
+    html = upload(client, v, xlsx(rows)).get_data(as_text=True)
+    digest = html.split('name="confirm" value="')[1].split('"')[0]
+    seen = html.split('name="changes" value="')[1].split('"')[0]
+    world["hh"]["a1"].head_name = "张大三"                    # meanwhile, elsewhere
+    db.session.commit()
+    html = client.post(f"/villages/{v.id}/roster/import",
+                       data={"confirm": digest, "filename": "x.xlsx", "changes": seen}
+                       ).get_data(as_text=True)
+    assert 'data-testid="stale"' in html and "张大三" in html and "导入完成" not in html
+    db.session.expire_all()
+    assert world["hh"]["a1"].member_names == ["李四", "张丽"]   # nothing applied
+    again = html.split('name="changes" value="')[1].split('"')[0]
+    html = client.post(f"/villages/{v.id}/roster/import",
+                       data={"confirm": digest, "filename": "x.xlsx", "changes": again}
+                       ).get_data(as_text=True)
+    assert "更新 1 户" in html
+    db.session.expire_all()
+    assert world["hh"]["a1"].head_name == "张小三" and world["hh"]["a1"].member_names == ["李四"]
 
 
 def test_blank_formatted_rows_do_not_count_and_leading_space_formulas_are_refused(
@@ -241,3 +269,37 @@ def test_a_title_row_above_the_header_and_notes_in_it_are_read(app, world, login
     before = count(v)
     assert "新建 1 户" in upload(client, v, buf.getvalue()).get_data(as_text=True)
     assert count(v) == before + 1
+
+
+def test_merged_cells_other_header_names_and_spaced_headers_are_read(app, world, login):
+    """A 村民小组 cell merged down its group's rows read as empty on the rows below; a 电话
+    column was silently ignored; "户  主" was not 户主 (a fresh user found all three)."""
+    from app.households.roster import parse_roster
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["斗门村农户花名册"])
+    ws.merge_cells("A1:E1")
+    ws.append(["门牌号码", "村民小组", "户  主", "家庭成员", "电话"])
+    ws.append(["401", "第八村民小组", "甲一", "", "13711112222"])
+    ws.append(["402", None, "甲二", "", ""])
+    ws.append(["403", None, "甲三", "", ""])
+    ws.merge_cells("B3:B5")
+    ws.append(["404", "第九村民小组", "乙一", "", ""])
+    buf = io.BytesIO()
+    wb.save(buf)
+    rows = parse_roster(buf.getvalue())
+    assert [(r.house_number, r.group, r.head_name, r.phone) for r in rows] == [
+        ("401", "第八村民小组", "甲一", "13711112222"), ("402", "第八村民小组", "甲二", None),
+        ("403", "第八村民小组", "甲三", None), ("404", "第九村民小组", "乙一", None)]
+
+
+def test_the_template_keeps_house_numbers_and_phones_as_text(app, world, login):
+    """Excel turned 3-2 typed into the template into a date, and dropped a landline's 0."""
+    wb = load_workbook(io.BytesIO(login("vadmin").get(
+        f"/villages/{world['village_a'].id}/roster/template.xlsx").data))
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    for name in ("门牌号", "联系电话"):
+        col = header.index(name) + 1
+        assert ws.cell(row=2, column=col).number_format == "@", name
+        assert ws.cell(row=500, column=col).number_format == "@", name

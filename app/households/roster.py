@@ -24,7 +24,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from app.sheets import HEADER_SEARCH_ROWS, find_header
+from app.sheets import HEADER_SEARCH_ROWS, fill_merged, find_header
 from app.households.models import Household
 from app.households.numbers import house_number
 from app.households.services import add_group, add_households, update_household
@@ -33,10 +33,16 @@ COLUMNS = [("house_number", "门牌号"), ("group", "村民小组"), ("head_name
            ("members", "家庭成员"), ("phone", "联系电话")]
 MAX_ROWS = 10000  # issue 10: a 10,000-household roster imports in one go
 MAX_COLUMNS = 64
+TEXT_ROWS = 2000   # rows of the template whose house number and phone cells are text
 #: The most an uploaded workbook may hold once unzipped: a few kilobytes of zip can expand
 #: to gigabytes of XML (a "zip bomb"), which openpyxl would try to read.
 MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
 OPTIONAL = {"联系电话"}
+#: Other names cadres give the columns (a header 电话 is the 联系电话 column).
+ALIASES = {"门牌号码": "门牌号", "门牌": "门牌号", "村小组": "村民小组", "小组": "村民小组",
+           "组别": "村民小组", "户主姓名": "户主", "家庭成员姓名": "家庭成员", "成员": "家庭成员",
+           "电话": "联系电话", "电话号码": "联系电话", "手机": "联系电话", "手机号": "联系电话",
+           "手机号码": "联系电话", "联系方式": "联系电话"}
 SHEET = "花名册"   # the sheet the template writes and the import reads first
 _NAME_PUNCTUATION = set("·•・‧.'-’ ")
 _PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -93,6 +99,13 @@ def template_workbook() -> bytes:
         cell = ws.cell(row=1, column=col, value=label)
         cell.font = _header_font()
         ws.column_dimensions[get_column_letter(col)].width = 18 if col != 4 else 30
+    # house numbers and phones are text: Excel would turn 3-2 into a date and drop a
+    # landline's leading 0 (the column's style, and the first TEXT_ROWS cells themselves)
+    for key in ("house_number", "phone"):
+        col = [k for k, _label in COLUMNS].index(key) + 1
+        ws.column_dimensions[get_column_letter(col)].number_format = "@"
+        for row in range(2, TEXT_ROWS + 2):
+            ws.cell(row=row, column=col).number_format = "@"
     help_ws = wb.create_sheet("填写说明")
     for line in [
         "每行一户，第一行是表头，请勿修改表头。",
@@ -168,7 +181,8 @@ def parse_roster(data: bytes):
         ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
         # the header may sit under a title row ("斗门村农户花名册") and carry notes
         at, header = find_header(ws.iter_rows(min_row=1, max_row=HEADER_SEARCH_ROWS,
-                                              max_col=MAX_COLUMNS, values_only=True), "门牌号")
+                                              max_col=MAX_COLUMNS, values_only=True), "门牌号",
+                                 ALIASES)
     except (BadZipFile, OSError, KeyError, ValueError, TypeError, IndexError, StopIteration):
         raise not_xlsx from None
     labels = [label for _key, label in COLUMNS]
@@ -186,7 +200,8 @@ def parse_roster(data: bytes):
         index[label] = header.index(label)
     labels = [label for label in labels if label in index]
     phone_given = "联系电话" in index
-    rows = ws.iter_rows(min_row=at + 2, max_col=max(index.values()) + 1, values_only=True)
+    rows = fill_merged(ws, data, ws.iter_rows(min_row=at + 2, max_col=max(index.values()) + 1,
+                                              values_only=True), at + 2)
     errors, parsed, seen = [], [], {}
     filled = 0
     for rownum, values in enumerate(rows, start=at + 2):
@@ -292,6 +307,15 @@ def planned_changes(village, rows) -> list:
             pairs.append(("联系电话", h.phone or "", row.phone or ""))
         changes += [Change(row.house_number, f, old, new) for f, old, new in pairs if old != new]
     return changes
+
+
+def changes_digest(changes) -> str:
+    """A SHA-256 hex digest of a list of Change: the confirmation form carries the one the
+    cadre saw, and a confirm whose changes differ by then (someone edited a household
+    meanwhile) is shown again instead of applied."""
+    text = "\x1e".join("\x1f".join((c.house_number, c.field, c.before, c.after))
+                       for c in changes)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def new_house_numbers(village, rows) -> list:

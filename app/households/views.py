@@ -150,13 +150,13 @@ def roster_import(village_id):
     village = queries.village_or_404(village_id, scope())
     form = RosterImportForm()
     errors, result, changes, digest, filename, created = [], None, [], None, None, []
+    stale = gone = False
     confirming = request.method == "POST" and request.form.get("confirm")
     try:
         if confirming:
             digest, filename = request.form.get("confirm"), request.form.get("filename", "")
             data = roster.kept_upload(digest)
-            if data is None:
-                raise roster.RosterError([(None, None, _("要确认的文件已过期，请重新上传"))])
+            gone = data is None   # confirmed already (a second click), or expired
         elif form.validate_on_submit():
             data, filename = form.file.data.read(), form.file.data.filename
         else:
@@ -169,7 +169,9 @@ def roster_import(village_id):
             if not can_see_phones(current_user, village):
                 rows = roster.keep_existing_phones(rows)
             changes = roster.planned_changes(village, rows)
-            if changes and not confirming:   # shown for the cadre to confirm first
+            seen = request.form.get("changes") if confirming else None
+            stale = confirming and seen != roster.changes_digest(changes)
+            if changes and (not confirming or stale):   # shown for the cadre to confirm
                 digest = roster.keep_upload(data)
                 created = roster.new_house_numbers(village, rows)
             else:
@@ -185,4 +187,6 @@ def roster_import(village_id):
         errors, changes = exc.errors, []
     return render_template("households/import.html", village=village, form=form,
                            errors=errors, result=result, changes=changes, digest=digest,
-                           filename=filename, created=created, title=_("导入花名册"))
+                           filename=filename, created=created, title=_("导入花名册"),
+                           changes_digest=roster.changes_digest(changes) if changes else "",
+                           stale=stale and bool(changes), gone=gone)

@@ -85,7 +85,8 @@ def rollup_xlsx(r, as_of=None) -> bytes:
     rows.append(rollup_cells(r.total, _("合计")))
     _sheet(wb, _("汇总"), meta, rollup_header(), rows)
     _sheet(wb, _("类别"), meta, [_("类别"), _("加分"), _("扣分")],
-           [[c, r.total.awarded.get(c, 0), r.total.deducted.get(c, 0)] for c in r.categories])
+           [[c, r.total.awarded.get(c, Decimal("0.00")), r.total.deducted.get(c, Decimal("0.00"))]
+            for c in r.categories])
     _sheet(wb, _("月度趋势"), meta, [_("月份"), _("加分"), _("扣分")],
            [list(t) for t in r.trend])
     if r.ranking:

@@ -14,8 +14,9 @@ Definitions (confirmed entries only, ``deed_date`` in P's half-open local-date i
 - households: households active at some time in P (active now, or left ``active`` at or after
   P's start: a household that moved away mid-year still counts for that year) and registered
   before P's end (``Household.registered_at``; unknown for households of before migration
-  0009, which count) or holding an entry of P (a history typed in afterwards): a household
-  registered later does not change a past period's figures;
+  0009, which count) or holding an entry of P that still counts (a history typed in
+  afterwards; a reversed one does not): a household registered later does not change a
+  past period's figures;
 - participating households: counted households with at least one confirmed score entry in P
   that no confirmed reversal cancels; participation rate = participating / households, in
   per cent rounded half-up to 0.1;
@@ -165,8 +166,11 @@ def _counted(start_utc, end_utc, sums):
     left = exists().where(HouseholdStatusChange.household_id == Household.id,
                           HouseholdStatusChange.from_status == "active",
                           HouseholdStatusChange.changed_at >= start_utc)
+    # "entries in it" are entries that still count: a household whose only entry of the
+    # period was reversed has nothing there (its sum is 0 and nothing is scored)
+    standing = or_(sums.c.scored > 0, func.abs(sums.c.points) >= Decimal("0.005"))
     registered = or_(Household.registered_at.is_(None), Household.registered_at < end_utc,
-                     sums.c.household_id.is_not(None))
+                     and_(sums.c.household_id.is_not(None), standing))
     return and_(or_(Household.status == "active", left), registered)
 
 

@@ -184,17 +184,23 @@ def figures_of(village: Region, year: int) -> dict:
 
 
 def _score(value, *, required=True) -> Decimal | None:
+    """An evaluation score (自评分, 复核得分) as typed: 0 to MAX_SCORE with at most one
+    decimal, kept exactly as typed (a signed figure is never rounded behind the signer's
+    back). None when empty and not ``required``. Raises Refusal (Chinese) for anything
+    else, NaN and infinities included."""
     if value in (None, ""):
         if required:
             raise Refusal(_l("请填写 0 到 100 的分数"))
         return None
     try:
-        score = Decimal(str(value)).quantize(Decimal("0.1"))
+        score = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise Refusal(_l("请填写 0 到 100 的分数")) from None
-    if not 0 <= score <= MAX_SCORE:
+    if not score.is_finite() or not 0 <= score <= MAX_SCORE:
         raise Refusal(_l("请填写 0 到 100 的分数"))
-    return score
+    if score != score.quantize(Decimal("0.1")):
+        raise Refusal(_l("分数最多保留一位小数，如 95.5"))
+    return score.quantize(Decimal("0.1"))
 
 
 def latest_assessment(pilot: PilotVillage, year: int) -> SelfAssessment | None:
