@@ -222,6 +222,8 @@ def test_rollup_pages_scoping_and_drill_down(app, ledger, login):
     assert "2025-04-01~2025-04-30" in html
     bad = city.get(f"/rollups/{ids['village_a']}?period=2025-13")
     assert bad.status_code == 200 and "期间格式不正确" in bad.get_data(as_text=True)
+    half = city.get(f"/rollups/{ids['village_a']}?start=2025-04-01").get_data(as_text=True)
+    assert "要同时填写开始和结束日期" in half                  # was silently this year
     # scope: other county 404, above one's own region 404, a role without reports 403
     assert login("county_b").get(f"/rollups/{ids['village_a']}").status_code == 404
     assert login("auditor").get(f"/rollups/{ids['city']}").status_code == 404

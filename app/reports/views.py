@@ -34,13 +34,15 @@ def _period():
     period or one out of reach (before 2000 or after next year, ``in_reach``) is refused with
     a warning and this year shown instead."""
     args = request.args
-    wanted = args.get("period") or (args.get("start") and args.get("end"))
+    wanted = args.get("period") or args.get("start") or args.get("end")
     period = parse_period(args.get("period"), args.get("start"), args.get("end"))
     if period is not None and not in_reach(period, local_today()):
         flash(_("期间超出可查范围（2000 年至明年），已改为显示本年度"), "warning")
         period = year_period(local_today().year)
     if period is None:
-        if wanted:
+        if wanted and not args.get("period") and not (args.get("start") and args.get("end")):
+            flash(_("自定义期间要同时填写开始和结束日期，已改为显示本年度"), "warning")
+        elif wanted:
             flash(_("期间格式不正确，已改为显示本年度"), "warning")
         period = year_period(local_today().year)
     return period
