@@ -99,6 +99,28 @@ def test_board_and_spending_see_confirmed_points_only(app, world, login):
     assert village_board(world["village_a"].id, month_period(local_today())).red == []
 
 
+def test_this_months_notice_shows_every_entry_still_open_to_objection(app, world, login):
+    """An entry of last month recorded today is under notice now: the notice of last month
+    was printed already and this month's left it out (a fresh user found it missing from
+    both the cadre's and the door plate's notice)."""
+    today = local_today()
+    last_month = today.replace(day=1) - timedelta(days=3)
+    old = _post(world, hh="a3", name="乱堆乱放", deed_date=last_month - timedelta(days=40))
+    assert old.status == "confirmed"         # no notice period yet: not on this month's
+    _notice(world, days=5)
+    late = _post(world, hh="a2", name="乱堆乱放", deed_date=last_month)
+    db.session.commit()
+    page = login("vadmin").get(f"/villages/{world['village_a'].id}/notice").get_data(
+        as_text=True)
+    assert "王五" in page and str(last_month) in page and "欧阳小明" not in page
+    plate = app.test_client().get(_qr(app, world, "a1") + "/notice").get_data(as_text=True)
+    assert "王*" in plate and f"/object/{late.id}" in plate
+    # last month's own notice still shows it, as before
+    prev = login("vadmin").get(f"/villages/{world['village_a'].id}/notice?month="
+                               f"{last_month:%Y-%m}").get_data(as_text=True)
+    assert "王五" in prev
+
+
 def test_villager_objects_from_qr_page_and_sees_the_outcome(app, world, login):
     _notice(world, days=3)
     e = _post(world, hh="a2", name="乱堆乱放")

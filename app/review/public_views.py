@@ -37,7 +37,8 @@ def notice(token):
     if services.confirm_due(household.village_id):
         db.session.commit()
     period = month_period(local_today())
-    entries = queries.notice_entries(household.village_id, period, household.group_id)
+    entries = queries.notice_entries(household.village_id, period, household.group_id,
+                                     open_now=True)
     return render_template("review/notice.html", village=household.village,
                            group=household.group, groups=[], period=period, entries=entries,
                            public=True, token=token, mask=mask_name)

@@ -27,15 +27,21 @@ def review_queue(village_id: int) -> dict:
     return {"entries": entries, "objections": objections, "reports": reports}
 
 
-def notice_entries(village_id: int, period, group_id: int | None = None):
+def notice_entries(village_id: int, period, group_id: int | None = None,
+                   open_now: bool = False):
     """Entries of a month to post on the public notice (公示): awards and deductions whose
     deed date falls in ``period`` and that are under notice, held or confirmed (reversed ones
-    show with their reversal). A list of LedgerEntry ordered by house, then date."""
+    show with their reversal); with ``open_now`` (the current month's notice) also every
+    entry still under notice or held whatever its deed date (an entry of 15 November
+    recorded on 1 December is open to objection now, so this notice shows it). A list of
+    LedgerEntry ordered by house, then date."""
+    in_period = and_(LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end)
+    still_open = LedgerEntry.status.in_(("under_notice", "held"))
     stmt = (select(LedgerEntry).join(Household, Household.id == LedgerEntry.household_id)
             .options(joinedload(LedgerEntry.household))
             .where(LedgerEntry.village_id == village_id, LedgerEntry.direction != "spend",
                    LedgerEntry.status.in_(("under_notice", "held", "confirmed")),
-                   LedgerEntry.deed_date >= period.start, LedgerEntry.deed_date < period.end))
+                   or_(in_period, still_open) if open_now else in_period))
     if group_id is not None:
         stmt = stmt.where(Household.group_id == group_id)
     rows = db.session.execute(stmt).scalars().all()

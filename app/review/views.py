@@ -195,7 +195,8 @@ def notice(village_id):
     groups = children(village)
     group_id = request.args.get("group", type=as_id)
     group = next((g for g in groups if g.id == group_id), None)
-    entries = queries.notice_entries(village.id, period, group.id if group else None)
+    entries = queries.notice_entries(village.id, period, group.id if group else None,
+                                     open_now=period.start <= local_today() < period.end)
     return render_template("review/notice.html", village=village, groups=groups, group=group,
                            period=period, entries=entries, public=False)
 
