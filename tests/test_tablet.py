@@ -351,3 +351,17 @@ def test_tablets_inspecting_at_once_score_each_household_once(app, world):
     assert errors == []
     assert sorted(results) == ["already_inspected"] * 7 + ["posted"]
     assert _count(household_id=hid) == 1
+
+
+def test_an_exact_house_number_comes_before_recent_households(app, world, login):
+    """Searching 2 listed 21 号 (scored lately) above 2 号: a wrong household one tap away."""
+    from app.scoring.services import post_entry
+    from tests.conftest import item
+    v, hh, scorer = world["village_a"], world["hh"], world["users"]["scorer"]
+    post_entry(household=hh["a4"], item_id=item(v, "红白喜事简办").id,      # 21 号, recent
+               deed_date=local_today(), recorded_by=scorer)
+    db.session.commit()
+    for q in ("2", "２"):                                        # full width too
+        page = login("scorer").get(f"/tablet/villages/{v.id}?q={q}").get_data(as_text=True)
+        hits = page.split('data-testid="hits"')[1].split('data-testid="recent"')[0]
+        assert hits.index("王五") < hits.index("赵六"), q           # 2 号 before 21 号

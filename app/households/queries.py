@@ -5,6 +5,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from app.extensions import db
 from app.households.models import Household, HouseholdMember
+from app.households.numbers import house_number
 from app.regions.queries import get_scoped_or_404, region_or_404
 
 
@@ -27,8 +28,9 @@ def house_order():
 
 
 def search_stmt(village_id: int, q: str = "", group_id: int | None = None):
-    """A Select of a village's active households matching ``q``: house number (exact or
-    prefix), head's or a member's name (substring), or pinyin initials ("zs" finds 张三).
+    """A Select of a village's active households matching ``q`` (NFKC-normalised): house
+    number (exact or prefix), head's or a member's name (substring), or pinyin initials
+    ("zs" finds 张三).
     Ordered by group, then house number (see ``house_order``)."""
     stmt = (select(Household)
             .options(joinedload(Household.balance), joinedload(Household.group),
@@ -36,7 +38,7 @@ def search_stmt(village_id: int, q: str = "", group_id: int | None = None):
             .where(Household.village_id == village_id, Household.status == "active"))
     if group_id:
         stmt = stmt.where(Household.group_id == group_id)
-    q = (q or "").strip()
+    q = house_number(q)   # NFKC: a full-width ２ typed on a phone is 2
     if q:
         member = select(HouseholdMember.household_id).where(
             HouseholdMember.name.contains(q, autoescape=True))

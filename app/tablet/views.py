@@ -23,6 +23,7 @@ from flask_wtf.csrf import generate_csrf
 from app.accounts.access import require, scope
 from app.extensions import db
 from app.households import queries as hh_q
+from app.households.numbers import house_number
 from app.ids import as_id
 from app.regions.queries import children, region_or_404
 from app.scoring.periods import local_today
@@ -70,10 +71,13 @@ def finder(village_id):
     recent = batch.recent_households(current_user, village.id)
     hits = []
     if q:
-        hits = db.session.execute(hh_q.search_stmt(village.id, q).limit(60)).unique() \
+        exact = house_number(q)   # full-width ２ is 2 (NFKC), as the roster stores it
+        hits = db.session.execute(hh_q.search_stmt(village.id, exact).limit(60)).unique() \
             .scalars().all()
         first = {h.id: n for n, h in enumerate(recent)}
-        hits.sort(key=lambda h: first.get(h.id, len(first)))  # stable: recent ones first
+        # an exact house number or head's name first (1 before 110), then recent ones
+        hits.sort(key=lambda h: (h.house_number != exact and h.head_name != exact,
+                                 first.get(h.id, len(first))))
     return render_template("tablet/finder.html", village=village, q=q, hits=hits,
                            recent=recent, recent_ids={h.id for h in recent},
                            groups=children(village), qr_unknown=qr_unknown,
