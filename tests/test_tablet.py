@@ -365,3 +365,13 @@ def test_an_exact_house_number_comes_before_recent_households(app, world, login)
         page = login("scorer").get(f"/tablet/villages/{v.id}?q={q}").get_data(as_text=True)
         hits = page.split('data-testid="hits"')[1].split('data-testid="recent"')[0]
         assert hits.index("王五") < hits.index("赵六"), q           # 2 号 before 21 号
+
+
+def test_a_row_awaiting_review_says_so(app, world):
+    """The grid said 已记分 for an entry a second cadre must still approve."""
+    v, hh, scorer = world["village_a"], world["hh"], world["users"]["scorer"]
+    item = add_scorecard(v)
+    item.needs_review = True
+    db.session.flush()
+    result = batch.post_rows(v, _rows(item, [hh["a1"]]), recorded_by=scorer)[0]
+    assert (result["status"], result["entry_status"]) == ("posted", "awaiting_review")

@@ -145,6 +145,8 @@ def test_offline_spell_keeps_entries_and_syncs_them_once(app, world, live_server
             expect(refused).to_have_count(1)
             expect(refused.first).to_contain_text("该户已迁出或合并")
             expect(page.get_by_test_id("outbox-badge")).to_have_text("1")
+            # the grid does not count the refused row as scored (it said 全部 3 户已记分)
+            expect(page.locator("[data-batch-status]")).to_contain_text("1 户未通过")
             page.screenshot(path=str(ARTIFACTS / "tablet-sync-refused-1024x768.png"),
                             full_page=True)
             assert _entries() == 2

@@ -86,7 +86,8 @@ def _row_result(row, status, **extra) -> dict:
 def post_row(village, row, *, recorded_by) -> dict:
     """Post one row (see the module docstring) for a household of ``village`` (already
     scoped by the caller); returns ``{"key", "status": "posted", "entry_id", "points"
-    (str), "household_id"}`` or ``{"key", "status": "refused"|"not_found", "code",
+    (str), "household_id", "item_name", "entry_status"}`` (``entry_status``: the entry's
+    own status, "awaiting_review" when a second cadre must approve it) or ``{"key", "status": "refused"|"not_found", "code",
     "message" (Chinese)}``. A refused row leaves nothing behind (its SAVEPOINT is rolled
     back). ``deed_date`` is a local ISO date; the key must be 8..64 characters."""
     if not isinstance(row, dict):
@@ -119,7 +120,8 @@ def post_row(village, row, *, recorded_by) -> dict:
         return _row_result(row, "refused", code=exc.code, message=refusal_text(exc),
                            household_id=household.id)
     return _row_result(row, "posted", entry_id=entry.id, points=format(entry.points, "f"),
-                       household_id=household.id, item_name=entry.item_name)
+                       household_id=household.id, item_name=entry.item_name,
+                       entry_status=entry.status)
 
 
 def failed_checks_note(item_id, marks, problems) -> str | None:

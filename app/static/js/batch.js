@@ -101,6 +101,12 @@
     });
   }
 
+  // "已记分 10", or with 待审核 when a second cadre must approve the entry first
+  function postedText(r) {
+    return t("posted") + " " + showCents(cents(r.points)) +
+      (r.entry_status === "awaiting_review" ? " · " + t("awaiting") : "");
+  }
+
   function show(results, trs) {
     var byKey = {};
     trs.forEach(function (tr) { byKey[tr.getAttribute("data-key")] = tr; });
@@ -110,7 +116,7 @@
       if (!tr) { return; }
       if (r.status === "posted") {
         ok += 1;
-        lock(tr, t("posted") + " " + showCents(cents(r.points)), "table-success");
+        lock(tr, postedText(r), "table-success");
       } else {
         bad += 1;
         tr.classList.add("table-danger");
@@ -169,7 +175,7 @@
     if (!tr) { return; }
     var day = form.querySelector("[name=deed_date]").value;
     if (String(e.item_id) === form.getAttribute("data-item") && e.deed_date === day) {
-      lock(tr, t("posted") + " " + showCents(cents(r.points)), "table-success");
+      lock(tr, postedText(r), "table-success");
       tr.classList.remove("table-warning");
       tr.querySelector("[data-score]").textContent = showCents(cents(r.points));
     } else {
@@ -177,9 +183,7 @@
       rescore(tr);
     }
     backOnline();
-    if (!queuedLeft() && !statusEl.textContent) {
-      statusEl.textContent = t("all").replace("{ok}", rows.length - pending().length);
-    }
+    settled();
     refreshSubmit();
   });
   // A queued row the server refused: its reason, as in the outbox list (fixed there).
@@ -190,7 +194,19 @@
     tr.classList.add("table-danger");
     tr.querySelector("[data-result]").textContent = ev.detail.result.message;
     backOnline();
+    settled();
   });
+  // Once no queued row is left, say how the group stands: refused rows are not "scored"
+  // (a row refused after an offline queue was counted as scored).
+  var lastSummary = "";
+  function settled() {
+    if (queuedLeft() || (statusEl.textContent && statusEl.textContent !== lastSummary)) { return; }
+    var ok = rows.filter(function (tr) { return tr.classList.contains("table-success"); }).length;
+    var bad = rows.filter(function (tr) { return tr.classList.contains("table-danger"); }).length;
+    lastSummary = bad ? t("done").replace("{ok}", ok).replace("{bad}", bad)
+                      : t("all").replace("{ok}", ok);
+    statusEl.textContent = lastSummary;
+  }
   window.addEventListener("online", backOnline);
 
   function refreshSubmit() { submit.disabled = pending().length === 0; }
