@@ -166,6 +166,40 @@ def test_offline_spell_keeps_entries_and_syncs_them_once(app, world, live_server
 
 
 @pytest.mark.browser
+def test_the_first_tablet_page_opens_again_offline(app, world, live_server):
+    """The finder, the page a tablet opens first, installed the service worker but was not
+    cached by it: back from a group, offline, it failed to load (a fresh user found)."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    v = world["village_a"]
+    add_scorecard(v)
+    db.session.commit()
+    finder, gid = f"{live_server}/tablet/villages/{v.id}", world["g_a1"].id
+    db.session.close()
+    with sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            context = browser.new_context(viewport=TABLET, locale="zh-CN")
+            page = context.new_page()
+            page.set_default_timeout(20_000)
+            _login(page, live_server)
+            page.goto(finder)                                  # the worker installs here
+            cached = "u => caches.open('jf-pages-v1').then(c => c.match(u)).then(Boolean)"
+            for _ in range(100):                          # a Promise: polled from here
+                if page.evaluate(cached, finder):
+                    break
+                page.wait_for_timeout(100)
+            assert page.evaluate(cached, finder)
+            page.goto(f"{live_server}/tablet/groups/{gid}/inspect")
+            context.set_offline(True)
+            resp = page.goto(finder)
+            assert resp is not None and resp.ok and resp.from_service_worker
+            assert page.get_by_test_id("groups").is_visible()
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
 def test_refused_entry_can_be_fixed_with_another_date(app, world, live_server):
     """An entry over its category's cap this month is refused; moved to last month it
     posts."""

@@ -27,7 +27,13 @@
   function t(name) { return box.getAttribute("data-t-" + name) || ""; }
 
   if ("serviceWorker" in navigator) {
+    var uncontrolled = !navigator.serviceWorker.controller;
     navigator.serviceWorker.register(box.getAttribute("data-sw"), { scope: "/" }).catch(function () {});
+    if (uncontrolled) {   // this page came before the worker: have it cached too (sw.js)
+      navigator.serviceWorker.ready.then(function (reg) {
+        if (reg.active) { reg.active.postMessage({ type: "cache-page", url: location.href }); }
+      });
+    }
   }
 
   // --- IndexedDB, promise-wrapped

@@ -48,6 +48,21 @@ function cacheFor(url) {
   return null;
 }
 
+// The page that registered the worker was loaded before the worker controlled it, so it is
+// not in the cache: the page asks for itself to be cached (outbox.js), or a tablet that
+// opened the finder first could not open it again offline.
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type !== "cache-page" || typeof data.url !== "string") { return; }
+  var url = new URL(data.url, self.location.origin);
+  if (url.origin !== self.location.origin || cacheFor(url) !== PAGE_CACHE) { return; }
+  event.waitUntil(fetch(url.href, { credentials: "same-origin" }).then(function (res) {
+    if (res.ok && res.type === "basic" && !res.redirected) {
+      return caches.open(PAGE_CACHE).then(function (cache) { return cache.put(url.href, res); });
+    }
+  }).catch(function () {}));
+});
+
 self.addEventListener("fetch", function (event) {
   var req = event.request;
   var url = new URL(req.url);
