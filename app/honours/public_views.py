@@ -104,7 +104,8 @@ def object_honour(token, honour_id):
         abort(404)
     form = ObjectionForm()
     error = None
-    if not form.is_submitted() and services.has_objected(honour, household):
+    done = not form.is_submitted() and services.has_objected(honour, household)
+    if done:   # said once, and no form: a second one would only be refused
         error = _("您家已经对这项荣誉提出过异议，村委会会在授予前核实，请勿重复提交")
     if form.validate_on_submit():
         try:
@@ -121,4 +122,4 @@ def object_honour(token, honour_id):
             error = refusal_text(exc)
     return render_template("honours/public_object.html", form=form, error=error, token=token,
                            honour=honour, masked=mask_name(honour.household.head_name),
-                           village=household.village)
+                           village=household.village, done=done)
