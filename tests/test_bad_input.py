@@ -69,7 +69,8 @@ def error_rows(html):
     """The (row, column, message) cells of the error table, as text."""
     import re
     body = html.split("<tbody>")[-1].split("</tbody>")[0] if "<tbody>" in html else ""
-    return [tuple(re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", tr))
+    return [tuple(re.sub(r"<[^>]+>", "", c).strip()
+                  for c in re.findall(r"<td[^>]*>(.*?)</td>", tr))
             for tr in re.findall(r"<tr>(.*?)</tr>", body)]
 
 

@@ -27,6 +27,14 @@ def upload(client, village, data, name="roster.xlsx"):
                        content_type="multipart/form-data")
 
 
+def confirm(client, village, html, **extra):
+    """POST the confirmation form of a preview page ``html`` (the kept file's digest and
+    the digest of the changes shown), as its 确认导入 button does."""
+    fields = {name: html.split(f'name="{name}" value="')[1].split('"')[0]
+              for name in ("confirm", "changes")}
+    return client.post(f"/villages/{village.id}/roster/import", data={**fields, **extra})
+
+
 def count(village):
     return db.session.scalar(select(func.count(Household.id))
                              .where(Household.village_id == village.id))
@@ -104,10 +112,7 @@ def test_reimport_updates_changed_rows_only(app, world, login):
     changed[0][4] = "13900000000"
     html = upload(client, v, xlsx(changed)).get_data(as_text=True)
     assert "会修改 1 处已有农户的信息" in html
-    digest = html.split('name="confirm" value="')[1].split('"')[0]
-    seen = html.split('name="changes" value="')[1].split('"')[0]
-    html = client.post(f"/villages/{v.id}/roster/import",
-                       data={"confirm": digest, "changes": seen}).get_data(as_text=True)
+    html = confirm(client, v, html).get_data(as_text=True)
     assert "更新 1 户，未变 2 户" in html
 
 
@@ -121,10 +126,7 @@ def test_changes_to_existing_households_wait_for_confirmation(app, world, login)
     assert "另外新建 1 户：301 号" in html                      # the new ones are said too
     assert count(v) == before                                   # nothing applied yet
     digest = html.split('name="confirm" value="')[1].split('"')[0]
-    seen = html.split('name="changes" value="')[1].split('"')[0]
-    html = client.post(f"/villages/{v.id}/roster/import",
-                       data={"confirm": digest, "filename": "x.xlsx", "changes": seen}
-                       ).get_data(as_text=True)
+    html = confirm(client, v, html, filename="x.xlsx").get_data(as_text=True)
     assert "新建 1 户，更新 1 户" in html
     db.session.expire_all()
     assert world["hh"]["a1"].phone is None and count(v) == before + 1
@@ -143,20 +145,13 @@ def test_a_confirmation_made_stale_by_an_edit_is_shown_again(app, world, login):
     v, client = world["village_a"], login("vadmin")
     rows = [["1", "第一村民小组", "张小三", "李四", "13800000001"]]   # drops a member
     html = upload(client, v, xlsx(rows)).get_data(as_text=True)
-    digest = html.split('name="confirm" value="')[1].split('"')[0]
-    seen = html.split('name="changes" value="')[1].split('"')[0]
     world["hh"]["a1"].head_name = "张大三"                    # meanwhile, elsewhere
     db.session.commit()
-    html = client.post(f"/villages/{v.id}/roster/import",
-                       data={"confirm": digest, "filename": "x.xlsx", "changes": seen}
-                       ).get_data(as_text=True)
+    html = confirm(client, v, html, filename="x.xlsx").get_data(as_text=True)
     assert 'data-testid="stale"' in html and "张大三" in html and "导入完成" not in html
     db.session.expire_all()
     assert world["hh"]["a1"].member_names == ["李四", "张丽"]   # nothing applied
-    again = html.split('name="changes" value="')[1].split('"')[0]
-    html = client.post(f"/villages/{v.id}/roster/import",
-                       data={"confirm": digest, "filename": "x.xlsx", "changes": again}
-                       ).get_data(as_text=True)
+    html = confirm(client, v, html, filename="x.xlsx").get_data(as_text=True)
     assert "更新 1 户" in html
     db.session.expire_all()
     assert world["hh"]["a1"].head_name == "张小三" and world["hh"]["a1"].member_names == ["李四"]

@@ -24,10 +24,10 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from app.sheets import HEADER_SEARCH_ROWS, fill_merged, find_header
 from app.households.models import Household
 from app.households.numbers import house_number
 from app.households.services import add_group, add_households, update_household
+from app.sheets import HEADER_SEARCH_ROWS, fill_merged, find_header
 
 COLUMNS = [("house_number", "门牌号"), ("group", "村民小组"), ("head_name", "户主"),
            ("members", "家庭成员"), ("phone", "联系电话")]

@@ -87,9 +87,10 @@ def post_row(village, row, *, recorded_by) -> dict:
     """Post one row (see the module docstring) for a household of ``village`` (already
     scoped by the caller); returns ``{"key", "status": "posted", "entry_id", "points"
     (str), "household_id", "item_name", "entry_status"}`` (``entry_status``: the entry's
-    own status, "awaiting_review" when a second cadre must approve it) or ``{"key", "status": "refused"|"not_found", "code",
-    "message" (Chinese)}``. A refused row leaves nothing behind (its SAVEPOINT is rolled
-    back). ``deed_date`` is a local ISO date; the key must be 8..64 characters."""
+    own status, "awaiting_review" when a second cadre must approve it) or ``{"key",
+    "status": "refused"|"not_found", "code", "message" (Chinese)}``. A refused row leaves
+    nothing behind (its SAVEPOINT is rolled back). ``deed_date`` is a local ISO date; the
+    key must be 8..64 characters."""
     if not isinstance(row, dict):
         return _row_result({}, "refused", code="bad_row", message=_("数据格式有误"))
     key = str(row.get("key") or "")
@@ -128,7 +129,8 @@ def failed_checks_note(item_id, marks, problems) -> str | None:
     """The entry's note naming the checks an inspection failed, as the grid marked them
     (``marks``: one int 0..2 per check of ``checks_of(item)``, in order), e.g.
     "未通过：院落整洁 1 处、厕所干净 2 处（共 3 处）"; None when the item is not a
-    scorecard, nothing failed, or the marks do not add up to ``problems`` (the count that is scored)."""
+    scorecard, nothing failed, or the marks do not add up to ``problems`` (the count
+    that is scored)."""
     item = db.session.get(RuleItem, as_id(item_id)) if as_id(item_id) else None
     if item is None or item.kind != "scorecard" or not isinstance(marks, list):
         return None
