@@ -56,6 +56,8 @@ def score_group(page, base_url, village_id, group_name, failures=5):
     act.tap(page.get_by_role("link", name=group_name))
     rows = page.locator("tr[data-household]")
     expect(rows.first).to_be_visible()
+    # a tap before batch.js has wired the grid is lost (a loaded CI machine lost one)
+    expect(page.locator("#batch[data-ready]")).to_be_attached()
     n = rows.count()
     for i in range(failures):
         cell = rows.nth(i).locator(".check-cell").nth(i % 5)

@@ -119,6 +119,7 @@ def test_offline_spell_keeps_entries_and_syncs_them_once(app, world, live_server
             context.set_offline(True)
             rows = page.locator("tr[data-household]")
             expect(rows).to_have_count(3)
+            expect(page.locator("#batch[data-ready]")).to_be_attached()
             rows.nth(0).locator(".check-cell").nth(1).click()
             page.locator("[data-submit]").click()
             badge = page.get_by_test_id("outbox-badge")

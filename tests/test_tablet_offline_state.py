@@ -59,6 +59,7 @@ def test_rows_queued_offline_turn_posted_when_the_outbox_uploads_them(app, world
             context, page = _inspect(browser, live_server, gid)
             rows = page.locator("tr[data-household]")
             expect(rows).to_have_count(3)
+            expect(page.locator("#batch[data-ready]")).to_be_attached()   # taps count now
             footer = page.locator("[data-batch-status]")
 
             context.set_offline(True)
@@ -109,6 +110,7 @@ def test_reload_offline_restores_the_marks_of_queued_rows(app, world, live_serve
             context.set_offline(True)
             rows = page.locator("tr[data-household]")
             expect(rows).to_have_count(3)
+            expect(page.locator("#batch[data-ready]")).to_be_attached()
             rows.nth(0).locator(".check-cell").nth(1).click()  # one problem
             cell = rows.nth(1).locator(".check-cell").nth(3)
             cell.click()
