@@ -48,44 +48,42 @@ def fill_merged(ws, data: bytes, rows, first_row: int):
     its top-left cell, as Excel shows it: a 村民小组 merged down a group's households is
     that group on every row. openpyxl's read-only mode gives None there; the ranges are read
     from the sheet's XML. Yields the rows (lists where a merged range was filled)."""
-    cover = _merged_cells(ws, data)
+    cover, tops = _merged_cells(ws, data)
     if not cover:
         yield from rows
         return
-    tops = {}
+    seen = {}   # the values of the top-left cells, as the rows go by
     for r, values in enumerate(rows, start=first_row):
         values = list(values)
         for c, value in enumerate(values, start=1):
-            if (r, c) in cover.get("tops", ()):
-                tops[(r, c)] = value
+            if (r, c) in tops:
+                seen[(r, c)] = value
             top = cover.get((r, c))
             if top is not None and value is None:
-                values[c - 1] = tops.get(top)
+                values[c - 1] = seen.get(top)
         yield values
 
 
-def _merged_cells(ws, data: bytes) -> dict:
-    """{(row, col): (top row, top col)} of the merged cells of ``ws`` below their range's
-    top-left cell, and "tops": the set of top-left cells; {} without merged cells, for
-    another kind of worksheet, or past MAX_MERGED_CELLS."""
+def _merged_cells(ws, data: bytes) -> tuple:
+    """({(row, col): (top row, top col)} of the merged cells of ``ws`` other than their
+    range's top-left cell, {the top-left cells}); empty without merged cells, for another
+    kind of worksheet, or past MAX_MERGED_CELLS."""
     path = getattr(ws, "_worksheet_path", None)   # openpyxl's read-only worksheet
     if not path:
-        return {}
+        return {}, set()
     try:
         with ZipFile(io.BytesIO(data)) as zf:
             refs = _MERGE.findall(zf.read(path.lstrip("/")))
     except (BadZipFile, KeyError, OSError):
-        return {}
+        return {}, set()
     cover, tops = {}, set()
     for ref in refs:
         min_col, min_row, max_col, max_row = range_boundaries(ref.decode())
         if len(cover) + (max_col - min_col + 1) * (max_row - min_row + 1) > MAX_MERGED_CELLS:
-            return {}
+            return {}, set()
         tops.add((min_row, min_col))
         for r in range(min_row, max_row + 1):
             for c in range(min_col, max_col + 1):
                 if (r, c) != (min_row, min_col):
                     cover[(r, c)] = (min_row, min_col)
-    if cover:
-        cover["tops"] = tops
-    return cover
+    return cover, tops

@@ -44,6 +44,15 @@ def _login(page, base, username="scorer"):
     page.wait_for_url(lambda url: "/login" not in url)
 
 
+def _tablet(browser, base):
+    """(context, page) of a scorer logged in on a 1024x768 tablet."""
+    context = browser.new_context(viewport=TABLET, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    _login(page, base)
+    return context, page
+
+
 def _no_overflow(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
@@ -106,10 +115,7 @@ def test_offline_spell_keeps_entries_and_syncs_them_once(app, world, live_server
     with sync_playwright() as pw:
         browser = _browser(pw)
         try:
-            context = browser.new_context(viewport=TABLET, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            _login(page, live_server)
+            context, page = _tablet(browser, live_server)
             grid = f"{live_server}/tablet/groups/{gid}/inspect"
             page.goto(grid)
             page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -180,10 +186,7 @@ def test_the_first_tablet_page_opens_again_offline(app, world, live_server):
     with sync_playwright() as pw:
         browser = _browser(pw)
         try:
-            context = browser.new_context(viewport=TABLET, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            _login(page, live_server)
+            context, page = _tablet(browser, live_server)
             page.goto(finder)                                  # the worker installs here
             cached = "u => caches.open('jf-pages-v1').then(c => c.match(u)).then(Boolean)"
             for _ in range(100):                          # a Promise: polled from here
@@ -225,10 +228,7 @@ def test_refused_entry_can_be_fixed_with_another_date(app, world, live_server):
     with sync_playwright() as pw:
         browser = _browser(pw)
         try:
-            context = browser.new_context(viewport=TABLET, locale="zh-CN")
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            _login(page, live_server)
+            context, page = _tablet(browser, live_server)
             page.goto(f"{live_server}/tablet/groups/{gid}/inspect")
             context.set_offline(True)
             page.locator("[data-submit]").click()

@@ -89,7 +89,7 @@ class WorkbookError(ValueError):
 
 #: The optional columns that are parts of one item param, ``assessment`` (the others fill
 #: the param of their own name; ``keep_absent_options``).
-ASSESSMENT_PARTS = {"self_weight": "self_weight", "min_raters": "min_raters"}
+ASSESSMENT_PARTS = {"self_weight", "min_raters"}
 def _text(value) -> str:
     if value is None:
         return ""
@@ -459,20 +459,12 @@ def keep_absent_options(spec: RulebookSpec, current) -> None:
             if old is None or old.kind != item.kind:
                 continue
             kept = old.params or {}
-            for key in absent - set(ASSESSMENT_PARTS):
+            for key in absent - ASSESSMENT_PARTS:
                 if kept.get(key) not in (None, False, [], {}):
                     item.params[key] = kept[key]
-            if kept.get("assessment") and absent & set(ASSESSMENT_PARTS):
-                _keep_assessment(item, kept["assessment"], absent)
-
-
-def _keep_assessment(item, old: dict, absent: set) -> None:
-    """The assessment's parts whose columns are absent, from ``old``; the parts read from
-    the workbook stay."""
-    read = item.params.get("assessment")
-    if read is None or absent >= set(ASSESSMENT_PARTS):
-        item.params["assessment"] = dict(old)
-        return
-    for key in absent & set(ASSESSMENT_PARTS):
-        read[ASSESSMENT_PARTS[key]] = old.get(ASSESSMENT_PARTS[key], read.get(
-            ASSESSMENT_PARTS[key]))
+            if kept.get("assessment") and absent & ASSESSMENT_PARTS:
+                # only the absent parts: a part read from the workbook stays
+                read = item.params.setdefault("assessment", {})
+                for part in (ASSESSMENT_PARTS if not read else absent & ASSESSMENT_PARTS):
+                    if part in kept["assessment"]:
+                        read[part] = kept["assessment"][part]

@@ -131,13 +131,15 @@ def failed_checks_note(item_id, marks, problems) -> str | None:
     "未通过：院落整洁 1 处、厕所干净 2 处（共 3 处）"; None when the item is not a
     scorecard, nothing failed, or the marks do not add up to ``problems`` (the count
     that is scored)."""
-    item = db.session.get(RuleItem, as_id(item_id)) if as_id(item_id) else None
-    if item is None or item.kind != "scorecard" or not isinstance(marks, list):
+    if not isinstance(marks, list) or not problems or not as_id(item_id):
+        return None   # no marks (an outbox row of another item): no lookup
+    item = db.session.get(RuleItem, as_id(item_id))   # the session's, after the first row
+    if item is None or item.kind != "scorecard":
         return None
     names = checks_of(item)
     if len(marks) != len(names) or not all(type(m) is int and 0 <= m <= 2 for m in marks):
         return None
-    if not problems or sum(marks) != problems:
+    if sum(marks) != problems:
         return None
     # ledger text, in Chinese whatever the cadre's locale (as the engine's reasons)
     failed = [f"{name} {m} 处" for name, m in zip(names, marks, strict=True) if m]
