@@ -56,4 +56,7 @@
     if (!touched) { reset(); }   // restored by the browser, not tapped before pageshow
   });
   reset();
+  // every handler is in place: a tap on + or - counts from now on (app.css greys them till
+  // then, and browser tests wait for it: a loaded CI run lost a tap made before)
+  form.setAttribute("data-ready", "1");
 })();
